@@ -1,0 +1,152 @@
+// Live delivery to many agents: `npm run bench:realtime` (PostgreSQL required).
+//   DATABASE_URL  server to create a throwaway database on (default postgresql://postgres@127.0.0.1:5432/postgres)
+//   AGENTS        agents connected over WebSocket, all members of the inbox (default 1000)
+//   RATE          messages per second published through publishInboundMessage (default 100)
+//   SECONDS       how long to publish (default 10)
+// The server runs as its own process (`src/index.ts`); this process plays the partner and every
+// agent. Latency is from publishInboundMessage returning to each agent receiving the message.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { GraphQLClient } from "graphql-request";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { createAuth } from "../src/auth.js";
+import { loadConfig } from "../src/config.js";
+import { createPrismaClient } from "../src/db/client.js";
+import { provisionAccount } from "../src/services/accounts.js";
+import { toGlobalId } from "../src/schema/ids.js";
+
+const baseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const AGENTS = Number(process.env.AGENTS ?? 1000);
+const RATE = Number(process.env.RATE ?? 100);
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const secret = randomBytes(32).toString("hex");
+
+const admin = new pg.Client({ connectionString: baseUrl });
+await admin.connect();
+const dbName = `bench_rt_${randomBytes(4).toString("hex")}`;
+await admin.query(`CREATE DATABASE ${dbName}`);
+const dbUrl = new URL(baseUrl);
+dbUrl.pathname = `/${dbName}`;
+const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-rt-"));
+
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  DATABASE_URL: dbUrl.toString(),
+  PORT: "0",
+  HOST: "127.0.0.1",
+  DATA_DIR: dataDir,
+  JWT_SECRET: secret,
+  NODE_ENV: "production",
+  LOG_LEVEL: "info",
+  RATE_LIMIT_INTAKE_MAX: "1000000",
+  RATE_LIMIT_OPERATIONS_MAX: "10000000",
+};
+delete env.REDIS_URL;
+const child = spawn(process.execPath, [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "--import", "tsx", "src/index.ts"], { env, stdio: ["ignore", "pipe", "inherit"] });
+const url = await new Promise<string>((resolve, reject) => {
+  let out = "";
+  child.stdout.on("data", (d) => {
+    if (/ready at/.test(out)) process.stderr.write(`[server] ${d}`);
+    out += d;
+    const m = /ready at (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+  child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+});
+
+const prisma = createPrismaClient(dbUrl.toString(), { maxConnections: 4 });
+const clients: Client[] = [];
+try {
+  const { account, helpDesk } = await provisionAccount(prisma, { name: "Bench", tier: "ENTERPRISE", superAdmin: { email: "owner@bench.test", firstName: "Owner" } });
+  await prisma.user.createMany({ data: Array.from({ length: AGENTS }, (_, i) => ({ accountId: account.id, email: `agent${i}@bench.test`, firstName: `Agent ${i}` })) });
+  const agents = await prisma.user.findMany({ where: { accountId: account.id, role: "AGENT" } });
+  const inbox = await prisma.inbox.create({ data: { accountId: account.id, name: "Bench", fallbackEmail: `bench-${dbName}@bench.test`, users: { create: agents.map((a) => ({ userId: a.id })) } } });
+  void helpDesk;
+  const partner = await prisma.partner.create({ data: { name: "Bench partner" } });
+  const app = await prisma.channelApp.create({ data: { partnerId: partner.id, name: "Bench app", webhookUrl: "http://127.0.0.1:9/none", webhookSecret: "x" } });
+  const channel = await prisma.channel.create({ data: { accountId: account.id, inboxId: inbox.id, type: "CUSTOM", name: "Bench", channelAppId: app.id } });
+  const auth = await createAuth(loadConfig({ JWT_SECRET: secret, DATA_DIR: dataDir }));
+  const partnerToken = await auth.sign({ typ: "partner", partnerId: partner.id });
+
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const received = new Array<number>(agents.length).fill(0);
+  const wsUrl = url.replace(/^http/, "ws");
+  console.log(`connecting ${agents.length} agents over WebSocket...`);
+  await Promise.all(
+    agents.map(async (agent, i) => {
+      const token = await auth.sign({ typ: "agent", userId: agent.id, accountId: account.id });
+      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
+      clients.push(client);
+      client.subscribe<{ messageAdded: { text: string } }>(
+        { query: "subscription { messageAdded { id text } }" },
+        {
+          next: ({ data }) => {
+            const text = data?.messageAdded.text ?? "";
+            received[i]++;
+            const sent = sentAt.get(text);
+            if (sent !== undefined) latencies.push(performance.now() - sent);
+          },
+          error: (err) => console.error(`agent ${i}:`, err),
+          complete: () => {},
+        },
+      );
+    }),
+  );
+
+  const partnerClient = new GraphQLClient(url, { headers: { authorization: `Bearer ${partnerToken}` } });
+  const publish = async (text: string) => {
+    await partnerClient.request(
+      `mutation($input: PublishInboundMessageInput!) { publishInboundMessage(input: $input) { __typename } }`,
+      { input: { channelId: toGlobalId("Channel", channel.id), externalId: text, threadKey: `t-${text.length % 50}-${text}`, sender: { handle: `c-${text}` }, text } },
+    );
+  };
+  // Warm up until every agent's subscription is live (a message reaches all of them).
+  for (let w = 0; ; w++) {
+    received.fill(0);
+    await publish(`warmup-${w}`);
+    const deadline = Date.now() + 5000;
+    while (received.some((n) => n === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (received.every((n) => n > 0)) break;
+    if (w > 20) throw new Error(`only ${received.filter((n) => n > 0).length} of ${agents.length} agents are receiving`);
+  }
+  latencies.length = 0;
+  console.log(`publishing ${RATE} messages/s for ${SECONDS} s to ${agents.length} agents...`);
+
+  const total = RATE * SECONDS;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let n = 0; n < total; n++) {
+    const due = start + (n * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const text = `m-${n}`;
+    inflight.push(publish(text).then(() => void sentAt.set(text, performance.now())));
+  }
+  await Promise.all(inflight);
+  const publishSeconds = (performance.now() - start) / 1000;
+  const expected = total * agents.length;
+  const deadline = Date.now() + 60_000;
+  while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const drainSeconds = (performance.now() - start) / 1000;
+
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  console.log(`\n${agents.length} agents, ${total} messages published in ${publishSeconds.toFixed(1)} s (${(total / publishSeconds).toFixed(0)} messages/s sustained)`);
+  console.log(`deliveries: ${latencies.length} of ${expected} within ${drainSeconds.toFixed(1)} s (${(latencies.length / drainSeconds).toFixed(0)} deliveries/s)`);
+  console.log(`latency publish-returned -> agent received: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`);
+  console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);
+} finally {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await prisma.$disconnect();
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+  await rm(dataDir, { recursive: true, force: true });
+}

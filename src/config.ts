@@ -1,0 +1,187 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+
+/** The whole server configuration, read once from the environment. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Embedded database, generated dev secret and stored files live here. */
+  dataDir: string;
+  /** Real PostgreSQL when set; otherwise the embedded PGlite in dataDir. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  nodeEnv: "development" | "production" | "test";
+  jwt: {
+    /** HS256 secret; when unset outside production, one is generated into dataDir. */
+    secret?: string;
+    /** Asymmetric keys (RS256/ES256/EdDSA) from a JWKS endpoint, used instead of the secret. */
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+  };
+  /** Seed the demo account on the first start of an empty embedded database. */
+  seedOnEmptyEmbedded: boolean;
+  /** Run the outbound delivery worker (webhooks, email, Graph API) in this process. */
+  deliveryWorker: boolean;
+  logLevel: "silent" | "info" | "debug";
+  /** Query limits, applied alike to HTTP, SSE and WebSocket operations. */
+  limits: Limits;
+  /** Per-caller rate limits (in Redis when redisUrl is set, else in memory). */
+  rateLimit: RateLimits;
+  websocket: {
+    /** Close with 4408 when no connection_init arrives within this time. Default 10000. */
+    initTimeoutMs: number;
+    /** Concurrent subscriptions per connection; the excess is refused with an error message. Default 50. */
+    maxSubscriptions: number;
+  };
+  /** Built-in channel transports: email (SMTP out, raw MIME in), Meta webhooks and Graph API, stored files. */
+  transports: TransportConfig;
+}
+
+export interface TransportConfig {
+  /** Outbound mail server (SMTP_URL, smtp:// or smtps://); unset: email deliveries fail and retry until it is set. */
+  smtpUrl?: string;
+  /** Domain of generated Message-IDs and of the notification sender address. Default "inbox.local" (SMTP_FROM_DOMAIN). */
+  smtpFromDomain: string;
+  /** Meta app secret: X-Hub-Signature-256 of Messenger/WhatsApp webhooks (META_APP_SECRET); unset refuses every webhook. */
+  metaAppSecret?: string;
+  /** Token Meta echoes in the webhook verification handshake (META_VERIFY_TOKEN). */
+  metaVerifyToken?: string;
+  /** Graph API base URL. Default https://graph.facebook.com/v19.0 (GRAPH_API_BASE_URL). */
+  graphApiBaseUrl: string;
+  /** Access token for Graph API sends when the channel has none of its own (META_ACCESS_TOKEN). */
+  metaAccessToken?: string;
+  /** Largest kept attachment of an inbound email; larger ones are skipped with a note. Default 5 MiB (MAX_ATTACHMENT_BYTES). */
+  maxAttachmentBytes: number;
+  /** Largest raw inbound email; larger bodies get 413 before parsing. Default 10 MiB (MAX_EMAIL_BYTES). */
+  maxEmailBytes: number;
+  /** Public origin of this server for absolute download URLs (PUBLIC_URL); unset: URLs are relative paths. */
+  publicUrl?: string;
+}
+
+export interface Limits {
+  /** Selection depth (introspection fields not counted). Default 10 (LIMIT_DEPTH). */
+  maxDepth: number;
+  /** Aliases per document. Default 15 (LIMIT_ALIASES). */
+  maxAliases: number;
+  /** Lexical tokens per document. Default 1000 (LIMIT_TOKENS). */
+  maxTokens: number;
+  /** Characters per document. Default 15000 (LIMIT_CHARACTERS). */
+  maxCharacters: number;
+  /** Directives per document. Default 50 (LIMIT_DIRECTIVES). */
+  maxDirectives: number;
+  /** Cost: every field counts 1, multiplied by the `first`/`last` of each enclosing page. Default 5000 (LIMIT_COST). */
+  maxCost: number;
+  /** Largest `first`/`last` accepted on any field. Default 100 (LIMIT_PAGE_SIZE). */
+  maxPageSize: number;
+  /** Execution time before an operation answers with REQUEST_TIMEOUT. Default 30000 (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** HTTP request body size; larger bodies get 413. Default 1 MiB (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  /** Introspection, GraphiQL and "Did you mean" suggestions. Default: on except when NODE_ENV=production. */
+  introspection: boolean;
+}
+
+export interface RateLimits {
+  /** Query/Mutation root fields counted in the stricter intake budget, matched by name (RATE_LIMIT_INTAKE_FIELDS, comma-separated). */
+  intakeFields: string[];
+  /** Calls of each intake field per caller and window. Default 30 per 60 s (RATE_LIMIT_INTAKE_MAX, RATE_LIMIT_INTAKE_WINDOW_SECONDS; 100000 under NODE_ENV=test). */
+  intakeMax: number;
+  intakeWindowSeconds: number;
+  /** Operations of any kind per caller and window. Default 600 per 60 s (RATE_LIMIT_OPERATIONS_MAX, RATE_LIMIT_OPERATIONS_WINDOW_SECONDS; 1000000 under NODE_ENV=test). */
+  operationsMax: number;
+  operationsWindowSeconds: number;
+  /** Prefix of the counters' keys (Redis). Default "rl:"; under NODE_ENV=test a random one per server, so test servers sharing a Redis do not share budgets. */
+  keyPrefix: string;
+}
+
+/** Intake- and login-like fields: anonymous or partner callers create rows through them. */
+export const DEFAULT_INTAKE_FIELDS = ["publishInboundMessage", "startChat", "sendVisitorMessage", "submitForm", "registerChannelApp", "signIn", "requestSignInLink"];
+
+export class ConfigError extends Error {}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = 65535): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  return n;
+}
+
+function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got ${url.protocol}`);
+  return raw;
+}
+
+/** Reads and validates the environment; throws ConfigError with a clear message on bad values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = (env.NODE_ENV ?? "development") as Config["nodeEnv"];
+  if (!["development", "production", "test"].includes(nodeEnv)) throw new ConfigError(`NODE_ENV must be development, production or test, got "${env.NODE_ENV}"`);
+  const jwksUrl = urlVar(env, "JWT_JWKS_URL", ["http:", "https:"]);
+  const secret = env.JWT_SECRET || undefined;
+  if (secret !== undefined && secret.length < 32) throw new ConfigError("JWT_SECRET must be at least 32 characters");
+  if (nodeEnv === "production" && !secret && !jwksUrl) throw new ConfigError("JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production");
+  const logLevel = (env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info")) as Config["logLevel"];
+  if (!["silent", "info", "debug"].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be silent, info or debug`);
+  return {
+    port: intVar(env, "PORT", 4000),
+    host: env.HOST || "0.0.0.0",
+    dataDir: path.resolve(env.DATA_DIR || "data"),
+    databaseUrl: urlVar(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
+    redisUrl: urlVar(env, "REDIS_URL", ["redis:", "rediss:"]),
+    nodeEnv,
+    jwt: {
+      secret,
+      jwksUrl,
+      issuer: env.JWT_ISSUER || "inbox-server",
+      audience: env.JWT_AUDIENCE || "inbox-api",
+    },
+    seedOnEmptyEmbedded: env.SEED_ON_FIRST_START !== "false",
+    deliveryWorker: env.DELIVERY_WORKER !== "false",
+    logLevel,
+    limits: {
+      maxDepth: intVar(env, "LIMIT_DEPTH", 10, 1, 1000),
+      maxAliases: intVar(env, "LIMIT_ALIASES", 15, 0, 10000),
+      maxTokens: intVar(env, "LIMIT_TOKENS", 1000, 10, 1_000_000),
+      maxCharacters: intVar(env, "LIMIT_CHARACTERS", 15000, 100, 10_000_000),
+      maxDirectives: intVar(env, "LIMIT_DIRECTIVES", 50, 0, 10000),
+      maxCost: intVar(env, "LIMIT_COST", 5000, 1, 100_000_000),
+      maxPageSize: intVar(env, "LIMIT_PAGE_SIZE", 100, 1, 10000),
+      requestTimeoutMs: intVar(env, "REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
+      maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      introspection: env.INTROSPECTION ? env.INTROSPECTION === "true" : nodeEnv !== "production",
+    },
+    rateLimit: {
+      intakeFields: env.RATE_LIMIT_INTAKE_FIELDS ? env.RATE_LIMIT_INTAKE_FIELDS.split(",").map((f) => f.trim()).filter(Boolean) : DEFAULT_INTAKE_FIELDS,
+      // Tests send many operations from one address: relaxed defaults there; rate-limit tests set their own.
+      intakeMax: intVar(env, "RATE_LIMIT_INTAKE_MAX", nodeEnv === "test" ? 100_000 : 30, 1, 1_000_000),
+      intakeWindowSeconds: intVar(env, "RATE_LIMIT_INTAKE_WINDOW_SECONDS", 60, 1, 86400),
+      operationsMax: intVar(env, "RATE_LIMIT_OPERATIONS_MAX", nodeEnv === "test" ? 1_000_000 : 600, 1, 10_000_000),
+      operationsWindowSeconds: intVar(env, "RATE_LIMIT_OPERATIONS_WINDOW_SECONDS", 60, 1, 86400),
+      keyPrefix: env.RATE_LIMIT_PREFIX || (nodeEnv === "test" ? `rl:test-${randomBytes(6).toString("hex")}:` : "rl:"),
+    },
+    websocket: {
+      initTimeoutMs: intVar(env, "WS_INIT_TIMEOUT_MS", 10_000, 10, 600_000),
+      maxSubscriptions: intVar(env, "WS_MAX_SUBSCRIPTIONS", 50, 1, 100_000),
+    },
+    transports: {
+      smtpUrl: urlVar(env, "SMTP_URL", ["smtp:", "smtps:"]),
+      smtpFromDomain: env.SMTP_FROM_DOMAIN || "inbox.local",
+      metaAppSecret: env.META_APP_SECRET || undefined,
+      metaVerifyToken: env.META_VERIFY_TOKEN || undefined,
+      graphApiBaseUrl: (urlVar(env, "GRAPH_API_BASE_URL", ["http:", "https:"]) ?? "https://graph.facebook.com/v19.0").replace(/\/+$/, ""),
+      metaAccessToken: env.META_ACCESS_TOKEN || undefined,
+      maxAttachmentBytes: intVar(env, "MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+      maxEmailBytes: intVar(env, "MAX_EMAIL_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      publicUrl: urlVar(env, "PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Services } from "../context.js";
+import { handleCallEvent } from "./routes/calls.js";
+import { handleInboundEmail } from "./routes/email.js";
+import { handleMessengerRoute, handleWhatsAppRoute } from "./routes/meta.js";
+import { handleAttachmentDownload } from "./routes/attachments.js";
+
+/** Handles one HTTP request of a built-in channel transport (webhooks, inbound email, files). */
+export type TransportHandler = (req: IncomingMessage, res: ServerResponse, ctx: { services: Services; url: URL; requestId: string }) => Promise<void>;
+
+/**
+ * The transport endpoints beside /graphql, by path prefix. Each transport module appends its own
+ * line here (and its import above); nothing else routes these paths.
+ */
+const routes: Array<[prefix: string, handler: TransportHandler]> = [
+  ["/inbound/calls/", handleCallEvent],
+  ["/inbound/email/", handleInboundEmail],
+  ["/webhooks/messenger", handleMessengerRoute],
+  ["/webhooks/whatsapp", handleWhatsAppRoute],
+  ["/attachments/", handleAttachmentDownload],
+];
+
+/** Answers the request when its path belongs to a transport; false lets the caller go on. */
+export async function handleTransportRequest(req: IncomingMessage, res: ServerResponse, services: Services, requestId: string): Promise<boolean> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const route = routes.find(([prefix]) => url.pathname.startsWith(prefix));
+  if (!route) return false;
+  try {
+    await route[1](req, res, { services, url, requestId });
+  } catch (err) {
+    console.error(`[transport ${route[0]}] request ${requestId}: ${(err as Error).stack ?? String(err)}`);
+    if (!res.headersSent) {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "internal", requestId }));
+    } else res.destroy();
+  }
+  return true;
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import type http from "node:http";
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
+import type { YogaServerInstance } from "graphql-yoga";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Auth } from "../auth.js";
+import type { Config } from "../config.js";
+import { bearerToken } from "../context.js";
+import { UnauthenticatedError } from "../services/errors.js";
+
+/** Largest WebSocket message accepted; bigger ones close the socket with 1009. */
+export const WS_MAX_PAYLOAD = 1024 * 1024;
+// setTimeout overflows past ~24.8 days; longer-lived tokens are re-checked when this fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Per-connection state kept beside graphql-ws's own `socket` and `request`. */
+type ConnectionState = { expiryTimer?: NodeJS.Timeout };
+type Extra = ConnectionState & { socket: WebSocket; request: http.IncomingMessage };
+
+/** Errors go over the socket as JSON: drop the HTTP-only hints (status, headers) Yoga would strip. */
+function withoutHttp(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return errors.map((e) => {
+    const json: GraphQLFormattedError = e.toJSON();
+    if (json.extensions && "http" in json.extensions) {
+      const { http: _http, ...rest } = json.extensions;
+      return { ...json, extensions: rest };
+    }
+    return json;
+  });
+}
+
+/** Closes the socket with 4403 when the agent's token expires, so a subscription never outlives its authority. */
+function scheduleExpiry(extra: Extra, expiresAt: number | undefined) {
+  clearTimeout(extra.expiryTimer);
+  if (!expiresAt) return;
+  const delay = expiresAt * 1000 - Date.now();
+  if (delay <= 0) return extra.socket.close(CloseCode.Forbidden, "Token expired");
+  extra.expiryTimer = setTimeout(() => scheduleExpiry(extra, expiresAt), Math.min(delay, MAX_TIMER_MS));
+  extra.expiryTimer.unref();
+}
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on `/graphql` of the given HTTP server. Every operation goes
+ * through `yoga.getEnveloped`, so the same plugins as HTTP (limits, rate limits, masking) apply.
+ */
+export function startWebSocketServer(opts: {
+  httpServer: http.Server;
+  path: string;
+  yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
+  auth: Auth;
+  config: Config;
+}) {
+  const { yoga, auth, config } = opts;
+  const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD });
+  const server = useServer<Record<string, unknown>, ConnectionState>(
+    {
+      connectionInitWaitTimeout: config.websocket.initTimeoutMs,
+      onConnect: async (ctx) => {
+        const token = bearerToken(ctx.connectionParams?.authorization);
+        if (!token) return true;
+        try {
+          const claims = await auth.verify(token);
+          scheduleExpiry(ctx.extra, claims.expiresAt);
+          return true;
+        } catch (err) {
+          if (err instanceof UnauthenticatedError) return false; // 4403 Forbidden
+          throw err;
+        }
+      },
+      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as Promise<ExecutionResult>,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as Promise<ExecutionResult>,
+      onSubscribe: async (ctx, _id, params) => {
+        // ctx.subscriptions already holds this operation's id.
+        if (Object.keys(ctx.subscriptions).length > config.websocket.maxSubscriptions) {
+          return [
+            new GraphQLError(`At most ${config.websocket.maxSubscriptions} operations can run at once on one connection`, {
+              extensions: { code: "TOO_MANY_SUBSCRIPTIONS" },
+            }),
+          ];
+        }
+        const requestId = randomUUID();
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams ?? {},
+          requestId,
+          ip: ctx.extra.request.socket.remoteAddress,
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (err) {
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
+        const errors = validate(schema, document);
+        if (errors.length) return errors;
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: withoutHttp(result.errors) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => withoutHttp(errors),
+    },
+    wss,
+  );
+  return {
+    wss,
+    /** Closes every client with 1001 and stops the server. */
+    async close() {
+      for (const client of wss.clients) client.close(1001, "Server shutting down");
+      await server.dispose();
+      wss.close();
+    },
+  };
+}

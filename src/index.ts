@@ -1,0 +1,34 @@
+import { ConfigError, loadConfig } from "./config.js";
+import { startServer } from "./server.js";
+
+const started = Date.now();
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const server = await startServer(config);
+console.log(`Inbox server ready at ${server.url} in ${Date.now() - started} ms (${config.databaseUrl ? "PostgreSQL" : `embedded database in ${config.dataDir}`}).`);
+console.log(`Get a token: npm run token -- --email owner@acme.test   then send "Authorization: Bearer <token>".`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    try {
+      await server.close();
+      process.exit(0);
+    } catch (err) {
+      console.error(err);
+      process.exit(1);
+    }
+  });
+}

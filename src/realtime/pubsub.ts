@@ -1,0 +1,51 @@
+import { createPubSub, type PubSub } from "graphql-yoga";
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { Redis } from "ioredis";
+import { setMaxListeners } from "node:events";
+
+/** What one real-time event says: ids only, subscribers load what their selection needs. */
+export interface RealtimeEvent {
+  /** Per-account cursor, in commit order. */
+  seq: string;
+  type: string;
+  accountId: string;
+  inboxId: string | null;
+  payload: Record<string, unknown>;
+}
+
+/** Topics, each keyed by account id so no event can reach another account's subscribers. */
+export type Events = {
+  "account:event": [accountId: string, event: RealtimeEvent];
+};
+
+export type AppPubSub = PubSub<Events>;
+
+export interface RealtimeBus {
+  pubsub: AppPubSub;
+  close(): Promise<void>;
+}
+
+/** One pubsub per process: Redis fan-out when redisUrl is set, in-memory otherwise. */
+export function createRealtimeBus(redisUrl?: string): RealtimeBus {
+  if (!redisUrl) {
+    // Every live subscription is one listener on this target: thousands are expected, not a leak.
+    const eventTarget = new EventTarget();
+    setMaxListeners(0, eventTarget);
+    return { pubsub: createPubSub<Events>({ eventTarget }), close: async () => {} };
+  }
+  const options = { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false };
+  const publishClient = new Redis(redisUrl, options);
+  const subscribeClient = new Redis(redisUrl, options);
+  // Redis outages are survivable (the outbox replays from the database); log instead of crashing.
+  const onError = (err: Error) => console.error(`[realtime] redis: ${err.message}`);
+  publishClient.on("error", onError);
+  subscribeClient.on("error", onError);
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  return {
+    pubsub: createPubSub<Events>({ eventTarget }),
+    async close() {
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { builder } from "../schema/builder.js";
+import { AnalyticsType } from "../schema/analytics.js";
+import { fromGlobalId } from "../schema/ids.js";
+import { getAnalytics } from "../services/analytics.js";
+
+builder.queryFields((t) => ({
+  analytics: t.withAuth({ agent: true }).field({
+    type: AnalyticsType,
+    description:
+      "Analytics over [from, to) (at most 367 days). inboxId limits it to that inbox's conversations; timeZone (IANA, default UTC) sets the days of the daily series. Admins see everything; agents only their own row. Invalid arguments fail with code VALIDATION.",
+    args: {
+      from: t.arg({ type: "DateTime", required: true }),
+      to: t.arg({ type: "DateTime", required: true }),
+      inboxId: t.arg.id(),
+      timeZone: t.arg.string(),
+    },
+    resolve: (_root, args, ctx) =>
+      getAnalytics(ctx, { from: args.from, to: args.to, timeZone: args.timeZone, inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null }),
+  }),
+}));

@@ -1,0 +1,32 @@
+import { builder } from "../schema/builder.js";
+import { COMMON_ERRORS } from "../schema/errors.js";
+import { fromGlobalId } from "../schema/ids.js";
+import { ContactObject, ContactResult, CreateContactFromConversationInput } from "../schema/contact.js";
+import { createContactFromConversation, listContacts } from "../services/contacts.js";
+
+builder.queryFields((t) => ({
+  contacts: t.withAuth({ agent: true }).prismaConnection(
+    {
+      type: ContactObject,
+      cursor: "id",
+      maxSize: 100,
+      description: "The account's contacts, newest first; `search` matches name, email or phone.",
+      args: { search: t.arg.string() },
+      resolve: (query, _root, args, ctx) => listContacts(ctx, { search: args.search }, query),
+    },
+    { name: "ContactConnection" },
+  ),
+}));
+
+builder.mutationFields((t) => ({
+  createContactFromConversation: t.withAuth({ agent: true }).field({
+    type: ContactResult,
+    description: "Creates a contact for an unknown visitor's conversation and links it (an existing contact with that email or phone is linked instead).",
+    errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreateContactFromConversationPayload" } },
+    args: { input: t.arg({ type: CreateContactFromConversationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { contact, conversationId } = await createContactFromConversation(ctx, { ...input, conversationId: fromGlobalId(input.conversationId, "Conversation") });
+      return { contactId: contact.id, conversationId };
+    },
+  }),
+}));

@@ -1,0 +1,87 @@
+import { queryFromInfo } from "@pothos/plugin-prisma";
+import { builder } from "../schema/builder.js";
+import { COMMON_ERRORS } from "../schema/errors.js";
+import { fromGlobalId } from "../schema/ids.js";
+import {
+  AssignConversationInput,
+  ConversationFilter,
+  ConversationObject,
+  ConversationResult,
+  SetAvailabilityInput,
+  SetAvailabilityResult,
+  SetConversationStatusInput,
+} from "../schema/conversation.js";
+import { assignConversation, decodeConversationCursor, encodeConversationCursor, listConversations, setConversationStatus } from "../services/conversations.js";
+import { setAvailability } from "../services/availability.js";
+
+builder.queryFields((t) => ({
+  conversations: t.withAuth({ agent: true }).connection(
+    {
+      type: ConversationObject,
+      description: "Conversations of the inboxes the caller can see, latest activity first; `search` is a full-text query (websearch syntax) over messages, subject and contact.",
+      args: { filter: t.arg({ type: ConversationFilter }), search: t.arg.string() },
+      resolve: async (_root, args, ctx, info) => {
+        const first = Math.min(Math.max(args.first ?? 20, 1), 100);
+        const f = args.filter;
+        const { nodes, hasNextPage } = await listConversations(
+          ctx,
+          {
+            filter: f && {
+              inboxId: f.inboxId ? fromGlobalId(f.inboxId, "Inbox") : null,
+              channelId: f.channelId ? fromGlobalId(f.channelId, "Channel") : null,
+              status: f.status,
+              assigneeId: f.assigneeId ? fromGlobalId(f.assigneeId, "User") : null,
+              unassigned: f.unassigned,
+              from: f.from,
+              to: f.to,
+            },
+            search: args.search,
+            first,
+            after: args.after ? decodeConversationCursor(args.after) : null,
+          },
+          queryFromInfo({ context: ctx, info, path: ["edges", "node"], typeName: "Conversation" }),
+        );
+        return {
+          edges: nodes.map((node) => ({ cursor: encodeConversationCursor(node), node })),
+          pageInfo: {
+            hasNextPage,
+            hasPreviousPage: Boolean(args.after),
+            startCursor: nodes.length ? encodeConversationCursor(nodes[0]) : null,
+            endCursor: nodes.length ? encodeConversationCursor(nodes[nodes.length - 1]) : null,
+          },
+        };
+      },
+    },
+    { name: "ConversationConnection" },
+  ),
+}));
+
+builder.mutationFields((t) => ({
+  assignConversation: t.withAuth({ agent: true }).field({
+    type: ConversationResult,
+    errors: { types: COMMON_ERRORS, directResult: true, union: { name: "AssignConversationPayload" } },
+    args: { input: t.arg({ type: AssignConversationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const assigneeId = input.assigneeId ? fromGlobalId(input.assigneeId, "User") : null;
+      const conversation = await assignConversation(ctx, { conversationId: fromGlobalId(input.conversationId, "Conversation"), assigneeId });
+      return { conversationId: conversation.id };
+    },
+  }),
+  setConversationStatus: t.withAuth({ agent: true }).field({
+    type: ConversationResult,
+    errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetConversationStatusPayload" } },
+    args: { input: t.arg({ type: SetConversationStatusInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      conversationId: (await setConversationStatus(ctx, { conversationId: fromGlobalId(input.conversationId, "Conversation"), status: input.status })).id,
+    }),
+  }),
+  setAvailability: t.withAuth({ agent: true }).field({
+    type: SetAvailabilityResult,
+    errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetAvailabilityPayload" } },
+    args: { input: t.arg({ type: SetAvailabilityInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { user, assignedConversationIds } = await setAvailability(ctx, input.availability);
+      return { userId: user.id, assignedConversationIds };
+    },
+  }),
+}));

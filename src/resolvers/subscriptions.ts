@@ -1,0 +1,55 @@
+import { builder } from "../schema/builder.js";
+import { fromGlobalId } from "../schema/ids.js";
+import { ConversationObject } from "../schema/conversation.js";
+import { MessageObject } from "../schema/message.js";
+import { TicketObject } from "../schema/ticket.js";
+import { withEventCursor } from "../schema/event-cursor.js";
+import type { RealtimeEvent } from "../realtime/pubsub.js";
+import { liveEvents } from "../services/live-events.js";
+import { sharedLoad } from "../realtime/shared-load.js";
+
+/** Loads the event's row with the subscriber's selection, once per server for identical selections. */
+function loadFor<T extends object>(event: unknown, query: unknown, load: (id: string) => Promise<T>, idKey: string): Promise<T> {
+  const e = event as RealtimeEvent;
+  return sharedLoad(`${e.accountId}:${e.seq}:${JSON.stringify(query)}`, async () => withEventCursor(await load(String(e.payload[idKey])), e));
+}
+
+const afterArg = (t: { arg: { string: (o: { description: string }) => unknown } }) =>
+  t.arg.string({ description: "Resume: the `eventCursor` of the last event received. Missed events are replayed first, in order." });
+
+builder.subscriptionFields((t) => ({
+  messageAdded: t.withAuth({ agent: true }).prismaField({
+    type: MessageObject,
+    description:
+      "Every new message and comment in the inboxes the caller is a member of; narrowed by inbox or conversation. Muted agents get none unless they name a conversation.",
+    args: { inboxId: t.arg.id(), conversationId: t.arg.id(), after: afterArg(t) as never },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, {
+        types: ["message.added"],
+        inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
+        conversationId: args.conversationId ? fromGlobalId(String(args.conversationId), "Conversation") : null,
+        after: args.after as string | null | undefined,
+        respectMute: true,
+      }),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
+  }),
+  conversationUpdated: t.withAuth({ agent: true }).prismaField({
+    type: ConversationObject,
+    description: "New conversations and changes (assignment, status, ticket link, contact) in the inboxes the caller is a member of.",
+    args: { inboxId: t.arg.id(), after: afterArg(t) as never },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, {
+        types: ["conversation.created", "conversation.updated"],
+        inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
+        after: args.after as string | null | undefined,
+      }),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id } }), "conversationId"),
+  }),
+  ticketUpdated: t.withAuth({ agent: true }).prismaField({
+    type: TicketObject,
+    description: "Tickets created or changed whose conversation is in (or, without one, the help desk is) an inbox the caller is a member of.",
+    args: { after: afterArg(t) as never },
+    subscribe: (_root, args, ctx) => liveEvents(ctx, { types: ["ticket.created", "ticket.updated"], after: args.after as string | null | undefined }),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.ticket.findUniqueOrThrow({ ...query, where: { id } }), "ticketId"),
+  }),
+}));

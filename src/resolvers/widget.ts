@@ -1,0 +1,71 @@
+import { builder } from "../schema/builder.js";
+import { fromGlobalId } from "../schema/ids.js";
+import {
+  ChatWidgetStatusType,
+  SendVisitorMessageInput,
+  SendVisitorMessageResult,
+  StartChatInput,
+  StartChatResult,
+  VisitorConversationType,
+  VisitorMessageType,
+} from "../schema/widget.js";
+import type { RealtimeEvent } from "../realtime/pubsub.js";
+import { chatAvailability } from "../services/chat-availability.js";
+import { loadVisitorMessage, sendVisitorMessage, startChat, visitorConversation, visitorMessageStream } from "../services/chat-widget.js";
+import { ChannelOffError, NotFoundError, ValidationError } from "../services/errors.js";
+
+/** A channel id from the widget; a malformed one names no channel (the widget then stays hidden). */
+function widgetChannelId(id: string): string {
+  try {
+    return fromGlobalId(id, "Channel");
+  } catch {
+    return "";
+  }
+}
+
+builder.queryFields((t) => ({
+  chatAvailability: t.field({
+    type: ChatWidgetStatusType,
+    description: "Public: whether a chat widget shows its launcher and what it says. Unknown, OFF, deleted or unpublished chats: showLauncher false.",
+    args: { channelId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => chatAvailability(ctx.prisma, widgetChannelId(String(args.channelId))),
+  }),
+  visitorConversation: t.withAuth({ visitor: true }).field({
+    type: VisitorConversationType,
+    description: "Visitor token only: the visitor's own chat (comments never included).",
+    resolve: (_root, _args, ctx) => visitorConversation(ctx),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startChat: t.field({
+    type: StartChatResult,
+    description: "Public: starts a chat on a CHAT channel, posts its welcome message and returns a visitor token for that one conversation.",
+    errors: { types: [ValidationError, NotFoundError, ChannelOffError], directResult: true, union: { name: "StartChatPayload" } },
+    args: { input: t.arg({ type: StartChatInput, required: true }) },
+    resolve: (_root, { input }, ctx) => startChat(ctx, { ...input, channelId: fromGlobalId(input.channelId, "Channel") }),
+  }),
+  sendVisitorMessage: t.withAuth({ visitor: true }).field({
+    type: SendVisitorMessageResult,
+    description: "Visitor token only: the visitor writes into their chat (idempotent on clientMessageId).",
+    errors: { types: [ValidationError, NotFoundError, ChannelOffError], directResult: true, union: { name: "SendVisitorMessagePayload" } },
+    args: { input: t.arg({ type: SendVisitorMessageInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { message, duplicate } = await sendVisitorMessage(ctx, input);
+      return { message: await loadVisitorMessage(ctx, message.id), duplicate };
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  visitorMessageAdded: t.withAuth({ visitor: true }).field({
+    type: VisitorMessageType,
+    description: "Visitor token only: agents' (and the bot's) replies in the visitor's chat, never comments. Over WebSocket or SSE.",
+    args: { after: t.arg.string({ description: "Resume: the `eventCursor` of the last message received." }) },
+    subscribe: (_root, args, ctx) => visitorMessageStream(ctx, { after: args.after }),
+    resolve: async (event, _args, ctx) => {
+      const e = event as unknown as RealtimeEvent;
+      return { ...(await loadVisitorMessage(ctx, String(e.payload.messageId))), eventCursor: e.seq };
+    },
+  }),
+}));

@@ -1,0 +1,58 @@
+import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
+import type PrismaTypes from "../generated/pothos-types.js";
+import { getDatamodel } from "../generated/pothos-types.js";
+import type { AgentContext, Context, PartnerContext, VisitorContext } from "../context.js";
+import { UnauthenticatedError, ForbiddenError } from "../services/errors.js";
+
+/** Plugins, scalars and auth scopes only: no type definitions live here. */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { agent: boolean; admin: boolean; partner: boolean; visitor: boolean };
+  AuthContexts: { agent: AgentContext; admin: AgentContext; partner: PartnerContext; visitor: VisitorContext };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    ID: { Input: string; Output: string | number | bigint };
+  };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      agent: ctx.kind === "agent",
+      admin: ctx.kind === "agent" && ctx.user.role !== "AGENT",
+      partner: ctx.kind === "partner",
+      visitor: ctx.kind === "visitor",
+    }),
+    // A caller without a valid token gets the typed unauthenticated error (with the reason its
+    // token was refused); a signed-in caller of the wrong kind or role gets a forbidden one.
+    unauthorizedError: (_parent, ctx) =>
+      ctx.kind === "anonymous" ? new UnauthenticatedError(ctx.authError) : new ForbiddenError(),
+  },
+  errors: { defaultTypes: [] },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+  },
+});
+
+builder.addScalarType("DateTime", DateTimeResolver);
+builder.addScalarType("JSONObject", JSONObjectResolver);

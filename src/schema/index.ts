@@ -1,0 +1,53 @@
+import { lexicographicSortSchema, type GraphQLSchema } from "graphql";
+import { builder } from "./builder.js";
+
+// Object types, inputs and enums (the nouns)...
+import "./errors.js";
+import "./people.js";
+import "./inbox.js";
+import "./channel.js";
+import "./pipeline.js";
+// ...then the fields that act on them (the verbs).
+import "../resolvers/viewer.js";
+import "../resolvers/inboxes.js";
+import "../resolvers/people.js";
+
+builder.queryType({});
+builder.mutationType({});
+
+let schema: GraphQLSchema | undefined;
+
+/** Builds the schema once (no work happens at import time). */
+export function getSchema(): GraphQLSchema {
+  schema ??= lexicographicSortSchema(builder.toSchema());
+  return schema;
+}
+
+import "./analytics.js";
+import "../resolvers/analytics.js";
+import "./contact.js";
+import "./message.js";
+import "./conversation.js";
+import "../resolvers/conversations.js";
+import "../resolvers/messages.js";
+import "../resolvers/contacts.js";
+import "../resolvers/intake.js";
+import "./ticket.js";
+import "../resolvers/pipelines.js";
+import "../resolvers/tickets.js";
+import "./system.js";
+import "../resolvers/system.js";
+import "./channel-settings.js";
+import "./channel-app.js";
+import "../resolvers/channels.js";
+import "../resolvers/channel-apps.js";
+import "./reply-and-status.js";
+import "../resolvers/reply-and-status.js";
+import "./event-cursor.js";
+import "../resolvers/subscriptions.js";
+import "./attachment-download.js";
+import "./widget.js";
+import "./calls.js";
+import "../resolvers/widget.js";
+import "../resolvers/forms.js";
+import "../resolvers/calls.js";

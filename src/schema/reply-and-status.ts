@@ -1,0 +1,23 @@
+import type { Ticket } from "../generated/prisma/client.js";
+import { builder } from "./builder.js";
+import { MessageObject, replyFields } from "./message.js";
+import { TicketObject } from "./ticket.js";
+
+export const ReplyAndUpdateTicketStatusInput = builder.inputType("ReplyAndUpdateTicketStatusInput", {
+  description: "A reply (the ReplyInput fields) and the ticket status it moves the conversation's ticket to, applied together or not at all.",
+  fields: (t) => ({
+    ...replyFields(t),
+    ticketStatusId: t.id({ required: true }),
+    ticketProperties: t.field({ type: "JSONObject", description: "Merged into the ticket's properties; a conditional status needs its required ones." }),
+  }),
+});
+
+export const ReplyAndUpdateTicketStatusResult = builder.objectRef<{ messageId: string; ticket: Ticket }>("ReplyAndUpdateTicketStatusResult").implement({
+  fields: (t) => ({
+    message: t.prismaField({
+      type: MessageObject,
+      resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
+    }),
+    ticket: t.field({ type: TicketObject, resolve: (r) => r.ticket }),
+  }),
+});

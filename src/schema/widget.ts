@@ -1,0 +1,115 @@
+import { builder } from "./builder.js";
+import { toGlobalId } from "./ids.js";
+import { AttachmentObject, MessageDirectionEnum, MessageKindEnum, SenderTypeEnum } from "./message.js";
+import { ConversationStatusEnum } from "./conversation.js";
+import { TypicalReplyTimeEnum } from "./channel-settings.js";
+import type { ChatWidgetStatus } from "../services/chat-availability.js";
+import type { VisitorMessage } from "../services/chat-widget.js";
+
+/** The public side of built-in channels: the chat widget (visitors) and form submissions. */
+
+export const ChatWidgetStateEnum = builder.enumType("ChatWidgetState", {
+  values: {
+    AVAILABLE: { description: "Someone will answer; show the typical reply time." },
+    AWAY: { description: "Nobody is available (availability by users)." },
+    OFFLINE: { description: "Outside chat hours, or the chat is off, unpublished or unknown." },
+    AT_CAPACITY: { description: "Every available agent is at their chat capacity." },
+  } as const,
+});
+
+export const ChatWidgetStatusType = builder.objectRef<ChatWidgetStatus>("ChatWidgetStatus").implement({
+  description: "What the chat widget shows now.",
+  fields: (t) => ({
+    showLauncher: t.exposeBoolean("showLauncher", { description: "False: show no launcher at all." }),
+    state: t.expose("state", { type: ChatWidgetStateEnum }),
+    message: t.exposeString("message", { nullable: true, description: "The away or waiting message to show, if any." }),
+    typicalReplyTime: t.expose("typicalReplyTime", { type: TypicalReplyTimeEnum, nullable: true }),
+    returnsAt: t.expose("returnsAt", { type: "DateTime", nullable: true, description: "OFFLINE under chat hours with SHOW_RETURN_TIME: when the chat opens next." }),
+    consentRequired: t.exposeBoolean("consentRequired", { description: "startChat needs consent: true (the visitor clicked “I agree”)." }),
+    consentText: t.exposeString("consentText", { nullable: true }),
+  }),
+});
+
+const VisitorMessageRef = builder.objectRef<VisitorMessage & { eventCursor?: string }>("VisitorMessage");
+export const VisitorMessageType = VisitorMessageRef.implement({
+  description: "A message of the visitor's own chat as the widget shows it (internal comments are never visible).",
+  fields: (t) => ({
+    id: t.id({ resolve: (m) => toGlobalId("Message", m.id) }),
+    direction: t.expose("direction", { type: MessageDirectionEnum, description: "INBOUND: the visitor's; OUTBOUND: an agent's or the bot's." }),
+    kind: t.expose("kind", { type: MessageKindEnum }),
+    senderType: t.expose("senderType", { type: SenderTypeEnum }),
+    authorName: t.string({ nullable: true, description: "First name of the agent who wrote it.", resolve: (m) => m.author?.firstName ?? null }),
+    text: t.exposeString("text", { nullable: true }),
+    richText: t.exposeString("richText", { nullable: true, description: "HTML." }),
+    attachments: t.field({ type: [AttachmentObject], resolve: (m) => m.attachments }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    eventCursor: t.string({
+      nullable: true,
+      description: "On subscription payloads: pass it as `after` when resubscribing to receive everything missed.",
+      resolve: (m) => m.eventCursor ?? null,
+    }),
+  }),
+});
+
+export const VisitorConversationType = builder
+  .objectRef<{ id: string; status: "OPEN" | "CLOSED"; messages: VisitorMessage[] }>("VisitorConversation")
+  .implement({
+    description: "The visitor's chat: at most its last 200 messages, oldest first.",
+    fields: (t) => ({
+      id: t.id({ resolve: (c) => toGlobalId("Conversation", c.id) }),
+      status: t.expose("status", { type: ConversationStatusEnum }),
+      messages: t.field({ type: [VisitorMessageType], resolve: (c) => c.messages }),
+    }),
+  });
+
+export const StartChatInput = builder.inputType("StartChatInput", {
+  fields: (t) => ({
+    channelId: t.id({ required: true, description: "The CHAT channel (its embed snippet's data-channel-id)." }),
+    name: t.string(),
+    email: t.string({ description: "With an email the visitor becomes (or is matched to) a contact." }),
+    consent: t.boolean({ description: "Required true when chatAvailability says consentRequired." }),
+  }),
+});
+
+export const StartChatResult = builder
+  .objectRef<{ visitorToken: string; conversationId: string; welcomeMessage: VisitorMessage | null }>("StartChatResult")
+  .implement({
+    fields: (t) => ({
+      visitorToken: t.exposeString("visitorToken", { description: "Bearer token for this one chat (valid 7 days): sendVisitorMessage, visitorConversation, visitorMessageAdded." }),
+      conversationId: t.id({ resolve: (r) => toGlobalId("Conversation", r.conversationId) }),
+      welcomeMessage: t.field({ type: VisitorMessageType, nullable: true, resolve: (r) => r.welcomeMessage }),
+    }),
+  });
+
+export const SendVisitorMessageInput = builder.inputType("SendVisitorMessageInput", {
+  fields: (t) => ({
+    text: t.string({ required: true }),
+    clientMessageId: t.string({ required: true, description: "The widget's id for this message: a retry with the same id is not stored twice." }),
+  }),
+});
+
+export const SendVisitorMessageResult = builder.objectRef<{ message: VisitorMessage; duplicate: boolean }>("SendVisitorMessageResult").implement({
+  fields: (t) => ({
+    message: t.field({ type: VisitorMessageType, resolve: (r) => r.message }),
+    duplicate: t.exposeBoolean("duplicate", { description: "True when this clientMessageId had been sent before: nothing was written." }),
+  }),
+});
+
+export const FormValueInput = builder.inputType("FormValueInput", {
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The field's name." }),
+    value: t.string({ required: true, description: "As typed; CHECKBOX: true or false." }),
+  }),
+});
+
+export const SubmitFormInput = builder.inputType("SubmitFormInput", {
+  fields: (t) => ({
+    formId: t.id({ required: true }),
+    values: t.field({ type: [FormValueInput], required: true }),
+    pageUrl: t.string({ description: "The page the form was submitted from." }),
+  }),
+});
+
+export const SubmitFormResult = builder.objectRef<{ messageId: string }>("SubmitFormResult").implement({
+  fields: (t) => ({ submissionId: t.id({ description: "Id of the submission (the inbox message).", resolve: (r) => toGlobalId("Message", r.messageId) }) }),
+});

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createYoga, type YogaInitialContext, type YogaServerInstance } from "graphql-yoga";
+import type { Config } from "./config.js";
+import { createAuth } from "./auth.js";
+import { createContext, type Context, type Services } from "./context.js";
+import { checkDatabase, openDatabase } from "./db/database.js";
+import { createRealtimeBus } from "./realtime/pubsub.js";
+import { getSchema } from "./schema/index.js";
+import { createMaskError, useRequestIdMasking, useRequestIdOnResponse } from "./http/errors.js";
+import { useQueryLimits } from "./http/limits.js";
+import { createRateLimits } from "./http/rate-limit.js";
+import { useCsrfPrevention } from "./http/csrf.js";
+import { startWebSocketServer } from "./http/websocket.js";
+import { handleTransportRequest } from "./http/transports.js";
+import type { PrismaClient } from "./generated/prisma/client.js";
+import { seedIfEmpty } from "./services/seed.js";
+import { startAdminSocket } from "./admin/socket.js";
+import { startEventDispatcher } from "./realtime/dispatcher.js";
+import { startDeliveryWorker } from "./services/deliveries.js";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  prisma: PrismaClient;
+  services: Services;
+  /** Stops accepting, lets in-flight requests finish, closes sockets (1001) and the database. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  log?: (msg: string) => void;
+}
+
+type ServerContext = { requestId: string; ip?: string };
+
+/** Opens the database, builds the schema and serves /graphql (HTTP, SSE, WebSocket) and /health. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? ((m: string) => config.logLevel !== "silent" && console.log(m));
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
+  if (db.embedded && config.seedOnEmptyEmbedded) await seedIfEmpty(db.prisma, log);
+  const bus = createRealtimeBus(config.redisUrl);
+  const auth = await createAuth(config);
+  const services: Services = { config, prisma: db.prisma, pubsub: bus.pubsub, auth };
+  // The embedded database takes one connection (ours): operator scripts come through this socket.
+  const adminSocket = db.embedded ? await startAdminSocket(config.dataDir, db.prisma, auth) : undefined;
+  const rateLimits = createRateLimits(config.rateLimit, config.redisUrl);
+  // Background work: publish committed outbox events; send queued outbound deliveries.
+  const dispatcher = startEventDispatcher(db.prisma, bus.pubsub, { log });
+  const deliveries = config.deliveryWorker ? startDeliveryWorker(services, { log }) : undefined;
+  const endpoint = "/graphql";
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema: getSchema(),
+    graphqlEndpoint: endpoint,
+    graphiql: config.limits.introspection,
+    landingPage: false,
+    batching: false,
+    maxRequestBodySize: config.limits.maxBodyBytes,
+    logging: config.logLevel === "debug" ? "debug" : config.logLevel === "silent" ? false : "warn",
+    maskedErrors: { maskError: createMaskError(log) },
+    // Order: mask with the request id first (its result hooks see every error), then refuse
+    // oversized documents before they spend the caller's rate budget.
+    plugins: [
+      useRequestIdMasking(log),
+      useQueryLimits(config.limits),
+      ...rateLimits.plugins,
+      useCsrfPrevention(endpoint),
+      useRequestIdOnResponse(),
+    ],
+    context: (initial: YogaInitialContext & ServerContext & { connectionParams?: Record<string, unknown> }) =>
+      createContext(services, {
+        authorization: initial.connectionParams ? initial.connectionParams.authorization : initial.request.headers.get("authorization"),
+        requestId: initial.requestId ?? randomUUID(),
+      }),
+  });
+
+  const sockets = new Set<import("node:net").Socket>();
+  const httpServer = http.createServer(async (req, res) => {
+    const requestId = (typeof req.headers["x-request-id"] === "string" && /^[\w.-]{1,64}$/.test(req.headers["x-request-id"]) ? req.headers["x-request-id"] : randomUUID());
+    res.setHeader("x-request-id", requestId);
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/health" || path === "/health/ready" || path === "/health/live") {
+      const live = path === "/health/live";
+      const database = live ? true : await checkDatabase(db.prisma);
+      res.writeHead(database ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: database ? "ok" : "unavailable", database: live ? undefined : database ? "ok" : "unavailable" }));
+      return;
+    }
+    if (await handleTransportRequest(req, res, services, requestId)) return;
+    await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress });
+  });
+  httpServer.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  // Receiving a request (headers and body) may not take longer than an operation may run.
+  httpServer.requestTimeout = config.limits.requestTimeoutMs;
+  httpServer.headersTimeout = Math.min(60_000, config.limits.requestTimeoutMs);
+  const websocket = startWebSocketServer({
+    httpServer,
+    path: endpoint,
+    yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
+    auth,
+    config,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const url = `http://${shownHost}:${port}/graphql`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    prisma: db.prisma,
+    services,
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await websocket.close();
+        // Idle keep-alive sockets would hold close() open; busy ones finish their response first.
+        httpServer.closeIdleConnections();
+        const force = setTimeout(() => sockets.forEach((s) => s.destroy()), 10_000);
+        await stopped;
+        clearTimeout(force);
+        await dispatcher.stop();
+        await deliveries?.stop();
+        await adminSocket?.close();
+        await rateLimits.close();
+        await bus.close();
+        await db.close();
+      })()),
+  };
+}

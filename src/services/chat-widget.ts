@@ -1,0 +1,197 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Message, Prisma } from "../generated/prisma/client.js";
+import type { Services, VisitorContext } from "../context.js";
+import { recordEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
+import { notifyOutbox } from "../realtime/outbox-signal.js";
+import { acquireSubscriptionSlot, releasingOnEnd } from "../realtime/limits.js";
+import type { RealtimeEvent } from "../realtime/pubsub.js";
+import { accountEventStream } from "../realtime/stream.js";
+import type { ChatSettings } from "./channel-settings.js";
+import { chatConsent, isLiveChat } from "./chat-availability.js";
+import { matchOrCreateContact } from "./contacts.js";
+import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
+import { onConversationCreated, receiveInbound } from "./intake.js";
+import { routeNewConversation } from "./routing.js";
+import { email, parseInput } from "./validation.js";
+
+/**
+ * The website chat widget's visitor side: starting a chat, the visitor's messages, and what the
+ * visitor may read (their own conversation, never comments). Visitors are authenticated by a
+ * token scoped to one conversation (typ "visitor").
+ */
+
+/** How long a visitor token lives: a returning visitor within a week resumes the same chat. */
+export const VISITOR_TOKEN_TTL = "7d";
+
+/** Messages a visitor may see, with what the widget shows of them. */
+const VISITOR_MESSAGE_INCLUDE = { attachments: true, author: { select: { firstName: true } } } as const;
+export type VisitorMessage = Prisma.MessageGetPayload<{ include: typeof VISITOR_MESSAGE_INCLUDE }>;
+
+const startSchema = z.object({
+  name: z.string().trim().max(200, "At most 200 characters").optional(),
+  email: email().optional(),
+  consent: z.boolean().optional(),
+});
+
+export interface StartChatResult {
+  visitorToken: string;
+  conversationId: string;
+  /** The channel's welcome message, posted as the conversation's first (bot) message; null when empty. */
+  welcomeMessage: VisitorMessage | null;
+}
+
+/**
+ * Starts a chat on a live, published CHAT channel (NotFoundError for an unknown id or another
+ * type; ChannelOffError when OFF, deleted or unpublished). When the channel requires EXPLICIT
+ * consent, `consent` must be true (ValidationError on input.consent).
+ *
+ * In one transaction: the visitor's contact (matched or created by email; a visitor with only a
+ * name stays an unknown visitor, as intake does), a new conversation whose thread key later
+ * visitor messages join, the welcome message as an OUTBOUND BOT message, routing of the new
+ * conversation and the automatic-ticket hook (both intake's own functions), and the outbox
+ * events. Returns a visitor token for that one conversation (valid 7 days).
+ */
+export async function startChat(
+  ctx: Pick<Services, "prisma" | "auth">,
+  input: { channelId: string; name?: string | null; email?: string | null; consent?: boolean | null },
+): Promise<StartChatResult> {
+  const data = parseInput(startSchema, { name: input.name || undefined, email: input.email || undefined, consent: input.consent ?? undefined });
+  const channel = await ctx.prisma.channel.findUnique({ where: { id: input.channelId } });
+  if (!channel || channel.type !== "CHAT") throw new NotFoundError("Channel", input.channelId);
+  if (!isLiveChat(channel)) throw new ChannelOffError(channel.id, "This chat is not available");
+  if (chatConsent(channel.settings).mode === "EXPLICIT" && data.consent !== true) {
+    throw ValidationError.field("input.consent", "This chat requires your consent before it starts");
+  }
+  const settings = channel.settings as unknown as ChatSettings;
+  const welcomeText = settings.welcomeMessage?.trim() || null;
+  const { accountId } = channel;
+
+  const { conversationId, welcome } = await transactionWithEvents(ctx.prisma, async (tx) => {
+    const now = new Date();
+    const { contact } = await matchOrCreateContact(tx, accountId, channel.id, { name: data.name, email: data.email });
+    const id = randomUUID();
+    let conversation = await tx.conversation.create({
+      data: {
+        id,
+        accountId,
+        inboxId: channel.inboxId,
+        channelId: channel.id,
+        contactId: contact?.id ?? null,
+        visitorName: contact ? null : data.name || null,
+        visitorEmail: contact ? null : data.email || null,
+        threadKey: `chat:${id}`,
+        properties: (channel.conversationDefaults ?? {}) as Prisma.InputJsonValue,
+        lastActivityAt: now,
+      },
+    });
+    const welcome = welcomeText
+      ? await tx.message.create({
+          data: { accountId, conversationId: id, channelId: channel.id, direction: "OUTBOUND", kind: "MESSAGE", senderType: "BOT", text: welcomeText, createdAt: now },
+          include: VISITOR_MESSAGE_INCLUDE,
+        })
+      : null;
+    const words = [contact?.name ?? data.name ?? "", contact?.email ?? data.email ?? ""].filter(Boolean).join(" ");
+    await tx.$executeRaw`UPDATE "Conversation" SET search = to_tsvector('simple', ${words}) WHERE "accountId" = ${accountId} AND id = ${id}`;
+
+    const routed = await routeNewConversation(tx, { accountId, channel, conversationId: id, contact, messageId: welcome?.id });
+    if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
+    const ticket = await onConversationCreated(tx, conversation, channel);
+
+    const events: OutboxEvent[] = [{ type: "conversation.created", inboxId: channel.inboxId, payload: { conversationId: id } }];
+    if (welcome) events.push({ type: "message.added", inboxId: channel.inboxId, payload: { conversationId: id, messageId: welcome.id } });
+    if (ticket) events.push({ type: "ticket.created", inboxId: channel.inboxId, payload: { ticketId: ticket.id, conversationId: id } });
+    await recordEvents(tx, accountId, events);
+    return { conversationId: id, welcome };
+  });
+
+  const visitorToken = await ctx.auth.sign({ typ: "visitor", conversationId, accountId, channelId: channel.id }, { expiresIn: VISITOR_TOKEN_TTL });
+  return { visitorToken, conversationId, welcomeMessage: welcome };
+}
+
+/** The visitor's conversation with its channel and contact, or NotFoundError (e.g. a token for a vanished chat). */
+async function visitorConversationRow(ctx: VisitorContext) {
+  const conversation = await ctx.prisma.conversation.findFirst({
+    where: { accountId: ctx.accountId, id: ctx.conversationId, channelId: ctx.channelId },
+    include: { channel: true, contact: true },
+  });
+  if (!conversation) throw new NotFoundError("Conversation", ctx.conversationId);
+  return conversation;
+}
+
+const sendSchema = z.object({
+  text: z.string().trim().min(1, "Must not be empty").max(10_000, "At most 10000 characters"),
+  clientMessageId: z.string().trim().min(1, "Must not be empty").max(100, "At most 100 characters"),
+});
+
+/**
+ * A visitor's message into their chat, through intake (`receiveInbound`) with the chat's thread
+ * key, so it joins (and reopens) the conversation and notifies agents like any inbound message.
+ * Idempotent on `clientMessageId` (per conversation): a retry returns the first message.
+ * ChannelOffError when the channel is OFF or deleted.
+ */
+export async function sendVisitorMessage(ctx: VisitorContext, input: { text: string; clientMessageId: string }): Promise<{ message: Message; duplicate: boolean }> {
+  const data = parseInput(sendSchema, input);
+  const conversation = await visitorConversationRow(ctx);
+  const { channel, contact } = conversation;
+  if (channel.deletedAt || channel.status === "OFF") throw new ChannelOffError(channel.id);
+  const result = await receiveInbound(ctx.prisma, {
+    accountId: ctx.accountId,
+    channel,
+    externalId: `chat:${conversation.id}:${data.clientMessageId}`,
+    threadKey: conversation.threadKey ?? `chat:${conversation.id}`,
+    sender: contact ? { name: contact.name, email: contact.email, phone: contact.phone } : { name: conversation.visitorName },
+    text: data.text,
+  });
+  notifyOutbox();
+  return { message: result.message, duplicate: result.duplicate };
+}
+
+/** The visitor's conversation and its last 200 messages (oldest first), comments excluded. */
+export async function visitorConversation(ctx: VisitorContext) {
+  const conversation = await visitorConversationRow(ctx);
+  const latest = await ctx.prisma.message.findMany({
+    where: { accountId: ctx.accountId, conversationId: conversation.id, kind: { not: "COMMENT" } },
+    include: VISITOR_MESSAGE_INCLUDE,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: 200,
+  });
+  return { id: conversation.id, status: conversation.status, messages: latest.reverse() };
+}
+
+/** Loads one message for a visitor's subscription event (the event already passed the filter). */
+export function loadVisitorMessage(ctx: VisitorContext, messageId: string): Promise<VisitorMessage> {
+  return ctx.prisma.message.findFirstOrThrow({ where: { accountId: ctx.accountId, id: messageId, conversationId: ctx.conversationId }, include: VISITOR_MESSAGE_INCLUDE });
+}
+
+function parseCursor(after: string | null | undefined): bigint | undefined {
+  if (after === null || after === undefined || after === "") return undefined;
+  if (!/^\d{1,19}$/.test(after)) throw ValidationError.field("after", "Not an event cursor");
+  return BigInt(after);
+}
+
+/**
+ * The visitor's live stream: agents' and bots' replies (OUTBOUND, kind MESSAGE) in their own
+ * conversation only; never comments, never other conversations. Resumable with `after` (the
+ * eventCursor of the last message received).
+ */
+export async function visitorMessageStream(ctx: VisitorContext, input: { after?: string | null }): Promise<AsyncIterable<RealtimeEvent>> {
+  const after = parseCursor(input.after);
+  await visitorConversationRow(ctx);
+  const release = acquireSubscriptionSlot(`visitor:${ctx.conversationId}`);
+  const stream = accountEventStream({
+    prisma: ctx.prisma,
+    pubsub: ctx.pubsub,
+    accountId: ctx.accountId,
+    after,
+    accept: async (event) => {
+      if (event.type !== "message.added" || event.payload.conversationId !== ctx.conversationId) return false;
+      const message = await ctx.prisma.message.findFirst({
+        where: { accountId: ctx.accountId, id: String(event.payload.messageId), conversationId: ctx.conversationId },
+        select: { direction: true, kind: true },
+      });
+      return message?.direction === "OUTBOUND" && message.kind === "MESSAGE";
+    },
+  });
+  return releasingOnEnd(stream, release);
+}

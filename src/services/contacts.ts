@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Contact, Prisma } from "../generated/prisma/client.js";
+import type { AgentContext } from "../context.js";
+import { visibleInboxWhere } from "./access.js";
+import { NotFoundError, ValidationError } from "./errors.js";
+import { recordEvents, transactionWithEvents } from "../realtime/events.js";
+import { email, parseInput } from "./validation.js";
+
+/** Who sent an inbound message, as the transport knows them. Every field is optional. */
+export interface SenderIdentity {
+  name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  /** The sender's id on the channel (Messenger PSID, a partner's user id...). */
+  handle?: string | null;
+}
+
+const normEmail = (v?: string | null) => (v ? v.trim().toLowerCase() || null : null);
+const normPhone = (v?: string | null) => (v ? v.replace(/[\s().-]/g, "") || null : null);
+
+/**
+ * Finds the contact an inbound message belongs to, or creates it, inside the intake transaction.
+ *
+ * Matching order: the channel handle (ContactHandle on this channel), then email, then phone, all
+ * within the account. An unknown sender with an email, phone or handle becomes a new contact; a
+ * sender with none of them is an unknown visitor and gets no contact (null). A known contact seen
+ * with a new handle gets that handle attached.
+ *
+ * Concurrency: inserts use ON CONFLICT DO NOTHING (`skipDuplicates`), which waits for a competing
+ * transaction and then yields, so two first messages from the same address end on one contact
+ * without aborting either transaction.
+ */
+export async function matchOrCreateContact(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  channelId: string,
+  sender: SenderIdentity,
+): Promise<{ contact: Contact | null; created: boolean }> {
+  const mail = normEmail(sender.email);
+  const phone = normPhone(sender.phone);
+  const handle = sender.handle?.trim() || null;
+  if (!mail && !phone && !handle) return { contact: null, created: false };
+
+  const or: Prisma.ContactWhereInput[] = [];
+  if (handle) or.push({ handles: { some: { channelId, handle } } });
+  if (mail) or.push({ email: mail });
+  if (phone) or.push({ phone });
+  const find = async () => {
+    const found = await tx.contact.findMany({ where: { accountId, OR: or }, include: { handles: { where: { channelId }, select: { handle: true } } }, take: 3 });
+    // Prefer the strongest identity: handle, then email, then phone.
+    return (
+      found.find((c) => handle && c.handles.some((h) => h.handle === handle)) ??
+      found.find((c) => mail && c.email === mail) ??
+      found.find((c) => phone && c.phone === phone)
+    );
+  };
+
+  let contact = await find();
+  let created = false;
+  if (!contact) {
+    const id = randomUUID();
+    const inserted = await tx.contact.createMany({ data: [{ id, accountId, name: sender.name?.trim() ?? "", email: mail, phone }], skipDuplicates: true });
+    created = inserted.count === 1;
+    contact = created ? { ...(await tx.contact.findUniqueOrThrow({ where: { id } })), handles: [] } : await find();
+    if (!contact) throw new Error("Contact vanished while matching an inbound sender");
+  }
+  if (handle && !contact.handles.some((h) => h.handle === handle)) {
+    const attached = await tx.contactHandle.createMany({ data: [{ accountId, contactId: contact.id, channelId, handle }], skipDuplicates: true });
+    if (attached.count === 0) {
+      // A concurrent intake attached this handle to its own new contact first: use that one.
+      const owner = await tx.contactHandle.findUniqueOrThrow({ where: { accountId_channelId_handle: { accountId, channelId, handle } }, include: { contact: true } });
+      if (created) await tx.contact.delete({ where: { id: contact.id } });
+      return { contact: owner.contact, created: false };
+    }
+  }
+  const { handles: _handles, ...row } = contact;
+  return { contact: row, created };
+}
+
+type ContactQuery = Omit<Prisma.ContactFindManyArgs, "where" | "orderBy">;
+
+/**
+ * The account's contacts, newest first (id as tiebreak), optionally narrowed by a search term
+ * (name, email or phone containing it, case-insensitive). `query` carries the caller's selection
+ * and pagination (take/skip/cursor from the connection).
+ */
+export function listContacts(ctx: AgentContext, args: { search?: string | null }, query: ContactQuery = {}) {
+  const term = args.search?.trim();
+  const where: Prisma.ContactWhereInput = { accountId: ctx.accountId };
+  if (term) where.OR = [{ name: { contains: term, mode: "insensitive" } }, { email: { contains: term, mode: "insensitive" } }, { phone: { contains: term } }];
+  return ctx.prisma.contact.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+}
+
+const createFromConversationSchema = z
+  .object({
+    name: z.string().trim().max(200).optional(),
+    email: email().optional(),
+    phone: z.string().trim().regex(/^\+?[0-9 ().-]{4,30}$/, "Must be a phone number").optional(),
+  })
+  .refine((v) => v.name || v.email || v.phone, { message: "Give a name, an email or a phone", path: ["name"] });
+
+/**
+ * Creates a contact for a conversation with an unknown visitor (no contact yet) and links it.
+ * Name and email default to what the visitor typed (visitorName, visitorEmail). If a contact with
+ * that email or phone already exists, the conversation is linked to it instead of duplicating it.
+ * A conversation that already has a contact is refused (ValidationError on input.conversationId).
+ */
+export async function createContactFromConversation(
+  ctx: AgentContext,
+  input: { conversationId: string; name?: string | null; email?: string | null; phone?: string | null },
+) {
+  return transactionWithEvents(ctx.prisma, async (tx) => {
+    const conversation = await tx.conversation.findFirst({ where: { id: input.conversationId, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) } });
+    if (!conversation) throw new NotFoundError("Conversation", input.conversationId);
+    if (conversation.contactId) throw ValidationError.field("input.conversationId", "This conversation already has a contact");
+    const data = parseInput(createFromConversationSchema, {
+      name: input.name ?? conversation.visitorName ?? undefined,
+      email: input.email ?? conversation.visitorEmail ?? undefined,
+      phone: input.phone ?? undefined,
+    });
+    const existing = await tx.contact.findFirst({
+      where: { accountId: ctx.accountId, OR: [...(data.email ? [{ email: data.email }] : []), ...(data.phone ? [{ phone: normPhone(data.phone) }] : [])] },
+    });
+    const contact =
+      data.email || data.phone
+        ? (existing ?? (await tx.contact.create({ data: { accountId: ctx.accountId, name: data.name ?? "", email: data.email ?? null, phone: normPhone(data.phone) } })))
+        : await tx.contact.create({ data: { accountId: ctx.accountId, name: data.name ?? "" } });
+    await tx.conversation.update({ where: { id: conversation.id }, data: { contactId: contact.id } });
+    // The search document gains the contact's name and email.
+    await tx.$executeRaw`UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${[contact.name, contact.email ?? ""].join(" ")}) WHERE id = ${conversation.id}`;
+    await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, contactId: contact.id } }]);
+    return { contact, conversationId: conversation.id };
+  });
+}

@@ -1,0 +1,269 @@
+import { createHmac } from "node:crypto";
+import { z } from "zod";
+import type { Channel, ChannelType, Contact, Conversation, DeliveryStatus, Message, OutboundKind, Prisma, PrismaClient } from "../generated/prisma/client.js";
+import type { PartnerContext, Services } from "../context.js";
+import type { TransportConfig } from "../config.js";
+import { NotFoundError } from "./errors.js";
+import { parseInput } from "./validation.js";
+import type { AttachmentInput } from "./intake.js";
+import { buildEmailPayload, buildNotificationEmail, sendEmail, type EmailPayload } from "../transports/email/send.js";
+import { buildGraphPayload, PermanentSendError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
+
+/** Relay's global id encoding (base64 of "Type:id"), so partners see the ids the API takes. */
+const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+
+/**
+ * The body of a partner webhook, snapshotted when the reply is written (the worker adds
+ * `deliveryId`). Ids are global ids: `message.id` is what `updateDeliveryStatus` takes.
+ */
+export function buildWebhookPayload(args: {
+  message: Message;
+  attachments: Omit<AttachmentInput, "storageKey">[];
+  conversation: Conversation & { contact: Contact | null };
+  channelId: string;
+  inReplyToExternalId: string | null;
+}) {
+  const { message, conversation } = args;
+  const contact = conversation.contact;
+  return {
+    type: "message.created",
+    message: {
+      id: globalId("Message", message.id),
+      text: message.text,
+      richText: message.richText,
+      attachments: args.attachments.map((a) => ({ kind: a.kind, url: a.url ?? null, name: a.name ?? null, mimeType: a.mimeType ?? null, size: a.size ?? null })),
+      conversationId: globalId("Conversation", conversation.id),
+      threadKey: conversation.threadKey,
+      inReplyToExternalId: args.inReplyToExternalId,
+      createdAt: message.createdAt.toISOString(),
+    },
+    channel: { id: globalId("Channel", args.channelId) },
+    contact: contact
+      ? { id: globalId("Contact", contact.id), name: contact.name, email: contact.email, phone: contact.phone }
+      : { id: null, name: conversation.visitorName, email: conversation.visitorEmail, phone: null },
+  };
+}
+
+/** `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, the X-Inbox-Signature header. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+/** The outbound queue kind that carries replies through a built-in channel type, if any. */
+export function outboundKindFor(type: ChannelType): Extract<OutboundKind, "EMAIL" | "GRAPH_API"> | null {
+  if (type === "TEAM_EMAIL") return "EMAIL";
+  if (type === "FACEBOOK_MESSENGER" || type === "WHATSAPP") return "GRAPH_API";
+  return null;
+}
+
+/**
+ * Writes the delivery of an agent's reply through a built-in channel (EMAIL for team email,
+ * GRAPH_API for Messenger and WhatsApp) inside the reply transaction, with the payload
+ * snapshotted now, like partner webhooks.
+ */
+export async function queueTransportDelivery(
+  tx: Prisma.TransactionClient,
+  config: TransportConfig,
+  args: { kind: "EMAIL" | "GRAPH_API"; message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; inReplyTo: Message | null; attachments: Omit<AttachmentInput, "storageKey">[] },
+) {
+  const payload = args.kind === "EMAIL" ? await buildEmailPayload(tx, config, args) : await buildGraphPayload(tx, args);
+  await tx.outboundDelivery.create({ data: { accountId: args.message.accountId, kind: args.kind, messageId: args.message.id, channelId: args.channel.id, payload: payload as unknown as Prisma.InputJsonValue } });
+}
+
+export interface DeliveryOptions {
+  /** First retry delay; doubles per attempt. Default 1000 ms. */
+  baseDelayMs?: number;
+  /** Longest retry delay. Default 10 minutes. */
+  maxDelayMs?: number;
+  /** A delivery still failing this long after it was written is FAILED. Default 24 hours. */
+  maxAgeMs?: number;
+  /** Rows claimed per round. Default 20. */
+  batchSize?: number;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** How long a claimed row stays hidden from other workers (a crashed worker's rows come back after it). Default 60 s. */
+  leaseMs?: number;
+}
+
+interface Claimed {
+  id: string;
+  kind: OutboundKind;
+  userId: string | null;
+  accountId: string;
+  channelId: string | null;
+  messageId: string | null;
+  payload: Record<string, unknown>;
+  attempts: number;
+  createdAt: Date;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+}
+
+/**
+ * One round of the outbound queue (partner webhooks, email over SMTP, Graph API sends, notification
+ * emails): claims due PENDING rows (`FOR UPDATE SKIP LOCKED`, so
+ * several workers or processes never take the same row, plus a lease in lockedUntil), POSTs each
+ * signed body, then marks it DONE (message deliveryStatus PENDING -> SENT), reschedules it with
+ * exponential backoff, or marks it FAILED once older than maxAge (message deliveryStatus FAILED
+ * with the error). Returns how many rows it handled.
+ */
+export async function deliverDue(prisma: PrismaClient, opts: DeliveryOptions = {}, transports?: TransportConfig): Promise<number> {
+  const { baseDelayMs = 1000, maxDelayMs = 600_000, maxAgeMs = 86_400_000, batchSize = 20, timeoutMs = 10_000, leaseMs = 60_000 } = opts;
+  const claimed = await prisma.$queryRaw<Claimed[]>`
+    WITH due AS (
+      SELECT id FROM "OutboundDelivery"
+       WHERE state = 'PENDING' AND "nextAttemptAt" <= now()
+         AND ("lockedUntil" IS NULL OR "lockedUntil" < now())
+       ORDER BY "nextAttemptAt" LIMIT ${batchSize}
+       FOR UPDATE SKIP LOCKED)
+    UPDATE "OutboundDelivery" d SET attempts = d.attempts + 1, "lockedUntil" = now() + make_interval(secs => ${leaseMs / 1000})
+      FROM due WHERE d.id = due.id
+    RETURNING d.id, d.kind, d."userId", d."accountId", d."channelId", d."messageId", d.payload, d.attempts, d."createdAt",
+      (SELECT a."webhookUrl" FROM "Channel" c JOIN "ChannelApp" a ON a.id = c."channelAppId" WHERE c.id = d."channelId") AS "webhookUrl",
+      (SELECT a."webhookSecret" FROM "Channel" c JOIN "ChannelApp" a ON a.id = c."channelAppId" WHERE c.id = d."channelId") AS "webhookSecret"`;
+  await Promise.all(claimed.map((row) => deliverOne(prisma, row, { baseDelayMs, maxDelayMs, maxAgeMs, timeoutMs }, transports)));
+  return claimed.length;
+}
+
+/** What one send attempt gave: an error to retry on (permanent: fail at once), or the transport's id for the message. */
+interface Attempt {
+  error?: string;
+  permanent?: boolean;
+  externalId?: string | null;
+}
+
+const FAILURE_LABEL: Record<OutboundKind, string> = { PARTNER_WEBHOOK: "Webhook", EMAIL: "Email", GRAPH_API: "Graph API", NOTIFICATION_EMAIL: "Notification email" };
+
+async function attempt(prisma: PrismaClient, row: Claimed, timeoutMs: number, transports: TransportConfig | undefined): Promise<Attempt> {
+  if (row.kind === "PARTNER_WEBHOOK") return { error: await postWebhook(row, timeoutMs) };
+  if (!transports) return { error: "No transport configuration in this worker" };
+  try {
+    if (row.kind === "EMAIL") {
+      const mail = row.payload as unknown as EmailPayload;
+      await sendEmail(transports, mail, timeoutMs);
+      return { externalId: mail.messageId };
+    }
+    if (row.kind === "GRAPH_API") {
+      const channel = row.channelId ? await prisma.channel.findFirst({ where: { accountId: row.accountId, id: row.channelId }, select: { credentials: true } }) : null;
+      return await sendGraphMessage(transports, channel, row.payload as unknown as GraphPayload, timeoutMs);
+    }
+    const mail = await buildNotificationEmail(prisma, transports, row);
+    if (!mail) return { error: "The recipient user no longer exists", permanent: true };
+    await sendEmail(transports, mail, timeoutMs);
+    return {};
+  } catch (err) {
+    return { error: (err as Error).message || String(err), permanent: err instanceof PermanentSendError };
+  }
+}
+
+async function postWebhook(row: Claimed, timeoutMs: number): Promise<string | undefined> {
+  let error: string | undefined;
+  if (!row.webhookUrl || !row.webhookSecret) error = "The channel app has no webhook";
+  else {
+    const body = JSON.stringify({ deliveryId: row.id, ...row.payload });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    try {
+      const res = await fetch(row.webhookUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-inbox-delivery-id": row.id, "x-inbox-timestamp": timestamp, "x-inbox-signature": signWebhook(row.webhookSecret, timestamp, body) },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (!res.ok) error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = (err as Error).message || String(err);
+    }
+  }
+  return error;
+}
+
+async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pick<DeliveryOptions, "baseDelayMs" | "maxDelayMs" | "maxAgeMs" | "timeoutMs">>, transports: TransportConfig | undefined) {
+  const { error, permanent, externalId } = await attempt(prisma, row, opts.timeoutMs, transports);
+  const now = new Date();
+  // A notification email's messageId is the customer's message it tells about: never touch its status.
+  const ownMessage = row.messageId && row.kind !== "NOTIFICATION_EMAIL" ? row.messageId : null;
+  if (!error) {
+    await prisma.$transaction([
+      prisma.outboundDelivery.update({ where: { id: row.id }, data: { state: "DONE", completedAt: now, lockedUntil: null, lastError: null } }),
+      ...(ownMessage ? [prisma.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, deliveryStatus: "PENDING" }, data: { deliveryStatus: "SENT" } })] : []),
+      // The transport's id (email Message-ID, Meta message id) threads replies and matches receipts.
+      ...(ownMessage && externalId ? [prisma.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, externalId: null }, data: { externalId } })] : []),
+    ]);
+    return;
+  }
+  const delay = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, row.attempts - 1));
+  const next = new Date(now.getTime() + delay);
+  if (permanent || next.getTime() - row.createdAt.getTime() > opts.maxAgeMs) {
+    await prisma.$transaction([
+      prisma.outboundDelivery.update({ where: { id: row.id }, data: { state: "FAILED", completedAt: now, lockedUntil: null, lastError: error } }),
+      ...(ownMessage ? [prisma.message.updateMany({ where: { accountId: row.accountId, id: ownMessage }, data: { deliveryStatus: "FAILED", deliveryError: `${FAILURE_LABEL[row.kind]} delivery failed: ${error}` } })] : []),
+    ]);
+    return;
+  }
+  await prisma.outboundDelivery.update({ where: { id: row.id }, data: { nextAttemptAt: next, lockedUntil: null, lastError: error } });
+}
+
+export interface DeliveryWorkerOptions extends DeliveryOptions {
+  /** Pause between rounds that found nothing to do. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Where unexpected errors go. Default console.error. */
+  log?: (message: string) => void;
+}
+
+/**
+ * Starts the outbound delivery worker on the server's services: polls the queue every
+ * pollIntervalMs (immediately again after a full batch). Pending rows survive restarts: a new
+ * worker picks them up, and a worker that died mid-delivery releases its rows when their lease ends.
+ * `stop()` ends the loop and waits for the round in flight.
+ */
+export function startDeliveryWorker(services: Pick<Services, "prisma"> & { config?: Pick<Services["config"], "transports"> }, opts: DeliveryWorkerOptions = {}): { stop(): Promise<void> } {
+  const { pollIntervalMs = 1000, log = (m: string) => console.error(m), ...delivery } = opts;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      let handled = 0;
+      try {
+        handled = await deliverDue(services.prisma, delivery, services.config?.transports);
+      } catch (err) {
+        if (!stopped) log(`[deliveries] ${(err as Error).stack ?? String(err)}`);
+      }
+      if (stopped) break;
+      if (handled < (delivery.batchSize ?? 20)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, pollIntervalMs);
+        });
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+const statusSchema = z.object({ reason: z.string().trim().max(2000).nullish() });
+
+/**
+ * A partner reports the delivery status of an agent's message on one of its app's channels:
+ * SENT, DELIVERED, READ or FAILED (with an optional reason, kept as deliveryError). Messages of
+ * other partners' channels, inbound messages and comments are NotFoundError.
+ */
+export async function updateDeliveryStatus(ctx: PartnerContext, input: { messageId: string; status: Exclude<DeliveryStatus, "PENDING">; reason?: string | null }) {
+  const { reason } = parseInput(statusSchema, { reason: input.reason });
+  const message = await ctx.prisma.message.findFirst({
+    where: { id: input.messageId, direction: "OUTBOUND", kind: "MESSAGE", channel: { type: "CUSTOM", channelApp: { partnerId: ctx.partnerId } } },
+  });
+  if (!message) throw new NotFoundError("Message", input.messageId);
+  return ctx.prisma.message.update({
+    where: { id: message.id },
+    data: { deliveryStatus: input.status, deliveryError: input.status === "FAILED" ? (reason ?? "Delivery failed") : null },
+  });
+}

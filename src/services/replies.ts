@@ -1,0 +1,177 @@
+import { createHash, randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Channel, ChannelApp, Conversation, Contact, Message, Prisma } from "../generated/prisma/client.js";
+import type { AgentContext } from "../context.js";
+import { recordEvents, transactionWithEvents } from "../realtime/events.js";
+import { ChannelOffError, ConflictError, MessagingWindowClosedError, ValidationError } from "./errors.js";
+import { findVisibleConversation } from "./conversations.js";
+import { attachmentSchema, checkCapabilities, type AttachmentInput } from "./intake.js";
+import { buildWebhookPayload, outboundKindFor, queueTransportDelivery } from "./deliveries.js";
+import { parseInput } from "./validation.js";
+
+type Tx = Prisma.TransactionClient;
+
+/** Human replies on Messenger are allowed up to 7 days after the customer's last message. */
+export const MESSENGER_HUMAN_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface ReplyInput {
+  conversationId: string;
+  text?: string | null;
+  richText?: string | null;
+  attachments?: AttachmentInput[] | null;
+  /** The message answered; default: the latest customer or agent message (comments excluded). */
+  inReplyToId?: string | null;
+  /** The channel to send through; default: the conversation's. */
+  channelId?: string | null;
+  /** A retry with the same key returns the first reply instead of sending again. */
+  idempotencyKey?: string | null;
+}
+
+const replySchema = z
+  .object({
+    text: z.string().max(100_000).nullish(),
+    richText: z.string().max(200_000).nullish(),
+    attachments: z.array(attachmentSchema).max(50).nullish(),
+    idempotencyKey: z.string().trim().min(1).max(255).nullish(),
+  })
+  .refine((v) => v.text?.trim() || v.richText?.trim() || v.attachments?.length, { message: "A reply needs text, rich text or an attachment", path: ["text"] });
+
+type ChannelWithApp = Channel & { channelApp: ChannelApp | null };
+
+/**
+ * Whether `channel` can reach the conversation's customer. The conversation's own channel always
+ * can; a team email needs the contact's (or visitor's) email; WhatsApp and calling need a phone;
+ * any other channel needs a handle of the contact on that channel.
+ */
+async function canReach(tx: Tx, channel: Channel, conversation: Conversation & { contact: Contact | null }) {
+  if (channel.id === conversation.channelId) return true;
+  const contact = conversation.contact;
+  if (channel.type === "TEAM_EMAIL") return Boolean(contact?.email ?? conversation.visitorEmail);
+  if (!contact) return false;
+  if ((channel.type === "WHATSAPP" || channel.type === "CALLING") && contact.phone) return true;
+  return (await tx.contactHandle.count({ where: { accountId: channel.accountId, contactId: contact.id, channelId: channel.id } })) > 0;
+}
+
+/** Refuses replies on OFF or deleted channels and outside Messenger's human messaging window. */
+function checkSendable(channel: Channel, conversation: Conversation, now: Date) {
+  if (channel.deletedAt) throw new ChannelOffError(channel.id, "This channel was deleted");
+  if (channel.status === "OFF") throw new ChannelOffError(channel.id);
+  if (channel.type === "FACEBOOK_MESSENGER") {
+    const windowEnd = new Date((conversation.lastInboundAt ?? conversation.createdAt).getTime() + MESSENGER_HUMAN_WINDOW_MS);
+    if (now > windowEnd) throw new MessagingWindowClosedError(windowEnd, "Messenger allows human replies only within 7 days of the customer's last message");
+  }
+}
+
+/** Returns the reply already sent with this idempotency key, or claims the key for this request. */
+async function claimIdempotencyKey(tx: Tx, accountId: string, key: string, requestHash: string): Promise<Message | null> {
+  const inserted = await tx.idempotencyKey.createMany({ data: [{ accountId, key, operation: "reply", requestHash }], skipDuplicates: true });
+  if (inserted.count === 1) return null;
+  const existing = await tx.idempotencyKey.findUniqueOrThrow({ where: { accountId_key: { accountId, key } } });
+  if (existing.operation !== "reply" || existing.requestHash !== requestHash) throw new ConflictError("This idempotency key was used for a different request", ["input", "idempotencyKey"]);
+  const messageId = (existing.response as { messageId?: string } | null)?.messageId;
+  if (!messageId) throw new ConflictError("A request with this idempotency key is still in progress", ["input", "idempotencyKey"]);
+  return tx.message.findUniqueOrThrow({ where: { id: messageId } });
+}
+
+/**
+ * Sends an agent's reply INSIDE the caller's transaction `tx` (the ticket service calls this
+ * from replyAndUpdateTicketStatus, so a refused status rolls the reply back too).
+ *
+ * - Through `channelId` (default: the conversation's), which must be a live channel of the
+ *   account that can reach the contact (ValidationError on input.channelId otherwise); OFF or
+ *   deleted: ChannelOffError; Messenger more than 7 days after the last inbound message:
+ *   MessagingWindowClosedError.
+ * - In reply to `inReplyToId` (a message of this conversation) or the latest message.
+ * - On a CUSTOM channel, attachments are checked against the app's capabilities and an
+ *   OutboundDelivery (PARTNER_WEBHOOK) is written with the message; its deliveryStatus starts
+ *   PENDING. TEAM_EMAIL (EMAIL) and FACEBOOK_MESSENGER / WHATSAPP (GRAPH_API) replies get their
+ *   delivery row the same way; other built-in types: no delivery row, deliveryStatus null.
+ * - Sets the conversation's lastActivityAt, firstResponseAt (first agent reply only), the search
+ *   document, and records message.added / conversation.updated events.
+ */
+export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): Promise<Message> {
+  const data = parseInput(replySchema, input);
+  const now = new Date();
+  const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
+  if (data.idempotencyKey) {
+    const requestHash = createHash("sha256").update(JSON.stringify([input.conversationId, data.text, data.richText, data.attachments, input.inReplyToId, input.channelId])).digest("hex");
+    const previous = await claimIdempotencyKey(tx, ctx.accountId, data.idempotencyKey, requestHash);
+    if (previous) return previous;
+  }
+  const full = await tx.conversation.findUniqueOrThrow({ where: { id: conversation.id }, include: { contact: true } });
+  const channelId = input.channelId ?? conversation.channelId;
+  const channel: ChannelWithApp | null = await tx.channel.findFirst({ where: { id: channelId, accountId: ctx.accountId }, include: { channelApp: true } });
+  if (!channel) throw ValidationError.field("input.channelId", "Unknown channel");
+  checkSendable(channel, conversation, now);
+  if (!(await canReach(tx, channel, full))) throw ValidationError.field("input.channelId", "This channel cannot reach the conversation's contact");
+  if (channel.type === "CUSTOM" && channel.channelApp) checkCapabilities(channel.channelApp, { richText: data.richText, attachments: data.attachments as AttachmentInput[] });
+
+  const inReplyTo = input.inReplyToId
+    ? await tx.message.findFirst({ where: { id: input.inReplyToId, accountId: ctx.accountId, conversationId: conversation.id } })
+    : await tx.message.findFirst({ where: { accountId: ctx.accountId, conversationId: conversation.id, kind: { not: "COMMENT" } }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  if (input.inReplyToId && !inReplyTo) throw ValidationError.field("input.inReplyToId", "Not a message of this conversation");
+
+  const custom = channel.type === "CUSTOM" && channel.channelApp;
+  // Team email, Messenger and WhatsApp replies go out through the outbound queue too.
+  const transportKind = outboundKindFor(channel.type);
+  const message = await tx.message.create({
+    data: {
+      id: randomUUID(),
+      accountId: ctx.accountId,
+      conversationId: conversation.id,
+      channelId: channel.id,
+      direction: "OUTBOUND",
+      kind: "MESSAGE",
+      senderType: "AGENT",
+      authorId: ctx.user.id,
+      text: data.text ?? null,
+      richText: data.richText ?? null,
+      inReplyToId: inReplyTo?.id ?? null,
+      deliveryStatus: custom || transportKind ? "PENDING" : null,
+      createdAt: now,
+      attachments: data.attachments?.length ? { create: data.attachments.map((a) => ({ kind: a.kind, url: a.url, name: a.name ?? null, mimeType: a.mimeType ?? null, size: a.size ?? null })) } : undefined,
+    },
+  });
+  if (custom) {
+    // Snapshot the webhook body now: the delivery must not depend on later edits or deletions.
+    const payload = buildWebhookPayload({ message, attachments: data.attachments ?? [], conversation: full, channelId: channel.id, inReplyToExternalId: inReplyTo?.externalId ?? null });
+    await tx.outboundDelivery.create({ data: { accountId: ctx.accountId, kind: "PARTNER_WEBHOOK", messageId: message.id, channelId: channel.id, payload: payload as Prisma.InputJsonValue } });
+  } else if (transportKind) {
+    await queueTransportDelivery(tx, ctx.config.transports, { kind: transportKind, message, conversation: full, channel, inReplyTo, attachments: data.attachments ?? [] });
+  }
+  await tx.$executeRaw`
+    UPDATE "Conversation" SET "lastActivityAt" = ${now}, "updatedAt" = ${now}, "firstResponseAt" = COALESCE("firstResponseAt", ${now}),
+      search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${data.text ?? ""})
+    WHERE "accountId" = ${ctx.accountId} AND id = ${conversation.id}`;
+  if (data.idempotencyKey) {
+    await tx.idempotencyKey.update({ where: { accountId_key: { accountId: ctx.accountId, key: data.idempotencyKey } }, data: { response: { messageId: message.id } } });
+  }
+  await recordEvents(tx, ctx.accountId, [
+    { type: "message.added", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, messageId: message.id } },
+    { type: "conversation.updated", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, reason: "reply" } },
+  ]);
+  return message;
+}
+
+/** `sendReply` in its own transaction: what the `reply` mutation calls. */
+export function reply(ctx: AgentContext, input: ReplyInput): Promise<Message> {
+  return transactionWithEvents(ctx.prisma, (tx) => sendReply(tx, ctx, input));
+}
+
+/**
+ * Adds an internal comment (kind COMMENT) that only agents see: never delivered to the customer or
+ * a partner (no delivery row, no delivery status), and not a first response.
+ */
+export async function addComment(ctx: AgentContext, input: { conversationId: string; text: string }): Promise<Message> {
+  const text = parseInput(z.object({ text: z.string().trim().min(1, "Must not be empty").max(100_000) }), { text: input.text }).text;
+  return transactionWithEvents(ctx.prisma, async (tx) => {
+    const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
+    const message = await tx.message.create({
+      data: { accountId: ctx.accountId, conversationId: conversation.id, channelId: conversation.channelId, direction: "OUTBOUND", kind: "COMMENT", senderType: "AGENT", authorId: ctx.user.id, text },
+    });
+    await tx.$executeRaw`UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${text}) WHERE "accountId" = ${ctx.accountId} AND id = ${conversation.id}`;
+    await recordEvents(tx, ctx.accountId, [{ type: "message.added", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, messageId: message.id } }]);
+    return message;
+  });
+}
+

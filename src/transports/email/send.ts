@@ -1,0 +1,145 @@
+import nodemailer, { type Transporter } from "nodemailer";
+import type { Channel, Contact, Conversation, Message, Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import type { TransportConfig } from "../../config.js";
+import { renderSignature, type TeamEmailSettings } from "../../services/channel-settings.js";
+import { isMessageId, newMessageId } from "./threading.js";
+
+type Tx = Prisma.TransactionClient;
+
+/** The snapshot of one outgoing email, written with the reply (OutboundDelivery.payload, kind EMAIL). */
+export interface EmailPayload {
+  from: { name: string; address: string };
+  to: { name: string | null; address: string } | null;
+  subject: string;
+  text: string;
+  html: string | null;
+  messageId: string;
+  inReplyTo: string | null;
+  references: string[];
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const htmlToText = (s: string) => s.replace(/<br\s*\/?>/gi, "\n").replace(/<\/(p|div)>/gi, "\n").replace(/<[^>]*>/g, "").replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&").trim();
+
+/** "Re: <subject>" (not doubled when the subject already is a reply). */
+export function replySubject(subject: string | null, company: string): string {
+  const base = subject?.trim() || `Your conversation with ${company}`;
+  return /^re:/i.test(base) ? base : `Re: ${base}`;
+}
+
+/**
+ * Builds the email for an agent's reply through a team email channel, inside the reply
+ * transaction: From per the channel's fromName rule ("Agent Name (Company)" or the company only)
+ * at the team address; To the contact's (or visitor's) email; Subject "Re: <conversation
+ * subject>"; the team signature rendered for the sending agent appended to the text and HTML; a
+ * new Message-ID; In-Reply-To / References from the message answered so mail clients thread it.
+ */
+export async function buildEmailPayload(
+  tx: Tx,
+  config: TransportConfig,
+  args: { message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; inReplyTo: Message | null; attachments?: { url?: string | null; name?: string | null }[] },
+): Promise<EmailPayload> {
+  const { message, conversation, channel, inReplyTo } = args;
+  const [account, author, inbox] = await Promise.all([
+    tx.account.findUniqueOrThrow({ where: { id: message.accountId }, select: { name: true } }),
+    message.authorId ? tx.user.findFirst({ where: { accountId: message.accountId, id: message.authorId }, select: { firstName: true, lastName: true } }) : null,
+    tx.inbox.findFirst({ where: { accountId: message.accountId, id: channel.inboxId }, select: { fallbackEmail: true } }),
+  ]);
+  const settings = (channel.settings ?? {}) as Partial<TeamEmailSettings>;
+  const agentName = author ? `${author.firstName} ${author.lastName}`.trim() : "";
+  const fromName = settings.fromName === "COMPANY_ONLY" || !agentName ? account.name : `${agentName} (${account.name})`;
+  const address = channel.emailAddress ?? settings.address ?? inbox?.fallbackEmail ?? `no-reply@${config.smtpFromDomain}`;
+  const toAddress = conversation.contact?.email ?? conversation.visitorEmail;
+
+  const signature = author ? renderSignature(channel, author) : { text: "", format: "PLAIN" as const };
+  const links = (args.attachments ?? []).filter((a) => a.url).map((a) => `${a.name ?? "Attachment"}: ${a.url}`);
+  const body = message.text ?? (message.richText ? htmlToText(message.richText) : "");
+  const textParts = [body, links.length ? `Attachments:\n${links.join("\n")}` : ""];
+  if (signature.text) textParts.push(`-- \n${signature.format === "HTML" ? htmlToText(signature.text) : signature.text}`);
+  let html: string | null = null;
+  if (message.richText || signature.format === "HTML") {
+    const main = message.richText ?? escapeHtml(body).replace(/\n/g, "<br>");
+    const sig = signature.text ? (signature.format === "HTML" ? signature.text : escapeHtml(signature.text).replace(/\n/g, "<br>")) : "";
+    html = `<div>${main}</div>${links.length ? `<p>${links.map(escapeHtml).join("<br>")}</p>` : ""}${sig ? `<div class="signature">-- <br>${sig}</div>` : ""}`;
+  }
+
+  // References: the thread's ids (root first), ending with the message answered.
+  const parentRefs = ((inReplyTo?.metadata as { email?: { references?: string[] } } | null)?.email?.references ?? []).filter(isMessageId);
+  const parentId = isMessageId(inReplyTo?.externalId) ? inReplyTo!.externalId : null;
+  const root = isMessageId(conversation.threadKey) ? conversation.threadKey : null;
+  const references = [...new Set([...(root ? [root] : []), ...parentRefs, ...(parentId ? [parentId] : [])])].slice(-20);
+
+  return {
+    from: { name: fromName, address },
+    to: toAddress ? { name: conversation.contact?.name || conversation.visitorName || null, address: toAddress } : null,
+    subject: replySubject(conversation.subject, account.name),
+    text: textParts.filter(Boolean).join("\n\n"),
+    html,
+    messageId: newMessageId(message.id, config.smtpFromDomain),
+    inReplyTo: parentId ?? references.at(-1) ?? null,
+    references,
+  };
+}
+
+/**
+ * The email telling a contact owner who is away that their contact wrote (NOTIFICATION_EMAIL rows
+ * recorded by routing), built when it is sent. Null when the recipient user is gone.
+ */
+export async function buildNotificationEmail(prisma: PrismaClient, config: TransportConfig, row: { accountId: string; userId: string | null; messageId: string | null }) {
+  if (!row.userId) return null;
+  const [user, message] = await Promise.all([
+    prisma.user.findFirst({ where: { accountId: row.accountId, id: row.userId, removedAt: null } }),
+    row.messageId ? prisma.message.findFirst({ where: { accountId: row.accountId, id: row.messageId }, include: { conversation: { include: { contact: true } } } }) : null,
+  ]);
+  if (!user) return null;
+  const who = message?.conversation.contact?.name || message?.conversation.contact?.email || message?.conversation.visitorName || "A contact";
+  return {
+    from: { name: "Inbox notifications", address: `notifications@${config.smtpFromDomain}` },
+    to: { name: `${user.firstName} ${user.lastName}`.trim(), address: user.email },
+    subject: `New message from ${who}`,
+    text: `${who} wrote${message?.conversation.subject ? ` about "${message.conversation.subject}"` : ""} while you were away:\n\n${message?.text ?? "(no text)"}\n`,
+  };
+}
+
+const transporters = new Map<string, Transporter>();
+
+function transporter(smtpUrl: string): Transporter {
+  let t = transporters.get(smtpUrl);
+  if (!t) {
+    t = nodemailer.createTransport(smtpUrl);
+    transporters.set(smtpUrl, t);
+  }
+  return t;
+}
+
+/**
+ * Hands one email to the SMTP server of SMTP_URL. Resolves when the server accepted it; throws
+ * with the server's answer otherwise (the worker retries).
+ */
+export async function sendEmail(
+  config: TransportConfig,
+  mail: { from: { name: string; address: string }; to: { name: string | null; address: string } | null; subject: string; text: string; html?: string | null; messageId?: string; inReplyTo?: string | null; references?: string[] },
+  timeoutMs: number,
+): Promise<void> {
+  if (!config.smtpUrl) throw new Error("SMTP_URL is not configured");
+  if (!mail.to) throw new Error("The contact has no email address");
+  const send = transporter(config.smtpUrl).sendMail({
+    from: mail.from,
+    to: mail.to.name ? { name: mail.to.name, address: mail.to.address } : mail.to.address,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html ?? undefined,
+    messageId: mail.messageId,
+    inReplyTo: mail.inReplyTo ?? undefined,
+    references: mail.references?.length ? mail.references : undefined,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`SMTP send timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([send, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
