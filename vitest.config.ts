@@ -14,5 +14,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     pool: "forks",
+    // Leak tests force a collection before measuring the heap.
+    poolOptions: { forks: { execArgv: ["--expose-gc"] } },
   },
 });

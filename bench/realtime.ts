@@ -7,18 +7,24 @@
 // agent. Latency is from publishInboundMessage returning to each agent receiving the message.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { GraphQLClient } from "graphql-request";
-import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { createAuth } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
 import { createPrismaClient } from "../src/db/client.js";
 import { provisionAccount } from "../src/services/accounts.js";
 import { toGlobalId } from "../src/schema/ids.js";
+
+/** User + system CPU seconds a process has used so far (Linux /proc). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
 
 const baseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const AGENTS = Number(process.env.AGENTS ?? 1000);
@@ -60,7 +66,7 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 
 const prisma = createPrismaClient(dbUrl.toString(), { maxConnections: 4 });
-const clients: Client[] = [];
+const sockets: WebSocket[] = [];
 try {
   const { account, helpDesk } = await provisionAccount(prisma, { name: "Bench", tier: "ENTERPRISE", superAdmin: { email: "owner@bench.test", firstName: "Owner" } });
   await prisma.user.createMany({ data: Array.from({ length: AGENTS }, (_, i) => ({ accountId: account.id, email: `agent${i}@bench.test`, firstName: `Agent ${i}` })) });
@@ -78,24 +84,29 @@ try {
   const received = new Array<number>(agents.length).fill(0);
   const wsUrl = url.replace(/^http/, "ws");
   console.log(`connecting ${agents.length} agents over WebSocket...`);
+  // A minimal graphql-transport-ws client per agent (connection_init, subscribe, read `next`
+  // frames): the full graphql-ws client costs this process more CPU than it leaves the server.
   await Promise.all(
     agents.map(async (agent, i) => {
       const token = await auth.sign({ typ: "agent", userId: agent.id, accountId: account.id });
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
-      clients.push(client);
-      client.subscribe<{ messageAdded: { text: string } }>(
-        { query: "subscription { messageAdded { id text } }" },
-        {
-          next: ({ data }) => {
-            const text = data?.messageAdded.text ?? "";
-            received[i]++;
-            const sent = sentAt.get(text);
-            if (sent !== undefined) latencies.push(performance.now() - sent);
-          },
-          error: (err) => console.error(`agent ${i}:`, err),
-          complete: () => {},
-        },
-      );
+      const socket = new WebSocket(wsUrl, "graphql-transport-ws");
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+        socket.on("message", (raw) => {
+          const frame = raw.toString();
+          if (frame.startsWith('{"type":"connection_ack"')) {
+            socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { messageAdded { id text } }" } }));
+            return resolve();
+          }
+          const text = /"text":"([^"]*)"/.exec(frame)?.[1];
+          if (text === undefined) return console.error(`agent ${i}: ${frame.slice(0, 200)}`);
+          received[i]++;
+          const sent = sentAt.get(text);
+          if (sent !== undefined) latencies.push(performance.now() - sent);
+        });
+      });
     }),
   );
 
@@ -119,6 +130,8 @@ try {
   console.log(`publishing ${RATE} messages/s for ${SECONDS} s to ${agents.length} agents...`);
 
   const total = RATE * SECONDS;
+  const serverCpu0 = processCpuSeconds(child.pid!);
+  const benchCpu0 = process.cpuUsage();
   const start = performance.now();
   const inflight: Promise<void>[] = [];
   for (let n = 0; n < total; n++) {
@@ -134,15 +147,18 @@ try {
   const deadline = Date.now() + 60_000;
   while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const drainSeconds = (performance.now() - start) / 1000;
+  const serverCpu = processCpuSeconds(child.pid!) - serverCpu0;
+  const benchCpu = process.cpuUsage(benchCpu0);
 
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   console.log(`\n${agents.length} agents, ${total} messages published in ${publishSeconds.toFixed(1)} s (${(total / publishSeconds).toFixed(0)} messages/s sustained)`);
   console.log(`deliveries: ${latencies.length} of ${expected} within ${drainSeconds.toFixed(1)} s (${(latencies.length / drainSeconds).toFixed(0)} deliveries/s)`);
   console.log(`latency publish-returned -> agent received: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`);
+  console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${((serverCpu * 1e6) / Math.max(1, latencies.length)).toFixed(0)} µs per delivery; this process (partner + agents): ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
   console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);
 } finally {
-  await Promise.all(clients.map((c) => c.dispose()));
+  for (const socket of sockets) socket.terminate();
   await prisma.$disconnect();
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));

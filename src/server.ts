@@ -18,6 +18,7 @@ import type { PrismaClient } from "./generated/prisma/client.js";
 import { seedIfEmpty } from "./services/seed.js";
 import { startAdminSocket } from "./admin/socket.js";
 import { startEventDispatcher } from "./realtime/dispatcher.js";
+import { useSharedSubscriptionExecution } from "./realtime/shared-execution.js";
 import { startDeliveryWorker } from "./services/deliveries.js";
 
 export interface RunningServer {
@@ -68,6 +69,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ...rateLimits.plugins,
       useCsrfPrevention(endpoint),
       useRequestIdOnResponse(),
+      useSharedSubscriptionExecution(),
     ],
     context: (initial: YogaInitialContext & ServerContext & { connectionParams?: Record<string, unknown> }) =>
       createContext(services, {
@@ -105,6 +107,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
     auth,
     config,
+    log,
   });
 
   await new Promise<void>((resolve, reject) => {

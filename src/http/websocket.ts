@@ -3,12 +3,12 @@ import type http from "node:http";
 import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import type { YogaServerInstance } from "graphql-yoga";
 import { CloseCode } from "graphql-ws";
-import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Auth } from "../auth.js";
 import type { Config } from "../config.js";
 import { bearerToken } from "../context.js";
 import { UnauthenticatedError } from "../services/errors.js";
+import { serveGraphQLOverWebSocket } from "./ws-connections.js";
 
 /** Largest WebSocket message accepted; bigger ones close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 1024 * 1024;
@@ -51,10 +51,11 @@ export function startWebSocketServer(opts: {
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
   auth: Auth;
   config: Config;
+  log?: (msg: string) => void;
 }) {
   const { yoga, auth, config } = opts;
   const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD });
-  const server = useServer<Record<string, unknown>, ConnectionState>(
+  const server = serveGraphQLOverWebSocket<Record<string, unknown>, ConnectionState>(
     {
       connectionInitWaitTimeout: config.websocket.initTimeoutMs,
       onConnect: async (ctx) => {
@@ -113,6 +114,7 @@ export function startWebSocketServer(opts: {
       onError: (_ctx, _id, _payload, errors) => withoutHttp(errors),
     },
     wss,
+    opts.log ?? console.error,
   );
   return {
     wss,

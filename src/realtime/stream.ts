@@ -1,7 +1,7 @@
-import { Repeater } from "graphql-yoga";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { AppPubSub, RealtimeEvent } from "./pubsub.js";
 import { toRealtimeEvent } from "./dispatcher.js";
+import { hubFor } from "./hub.js";
 
 export interface EventStreamOptions {
   prisma: PrismaClient;
@@ -16,6 +16,15 @@ export interface EventStreamOptions {
 }
 
 const PAGE = 500;
+/** Events a subscriber may leave unread before its stream ends (it resumes with `after`). */
+export const MAX_UNREAD_EVENTS = 10_000;
+
+/** Ends a stream whose client does not keep up; the client resumes with its last cursor. */
+export class SubscriberTooSlowError extends Error {
+  constructor() {
+    super(`More than ${MAX_UNREAD_EVENTS} events unread: resubscribe with \`after\` set to the last eventCursor received`);
+  }
+}
 
 async function eventsBetween(prisma: PrismaClient, accountId: string, after: bigint, before?: bigint): Promise<RealtimeEvent[]> {
   const rows = await prisma.event.findMany({
@@ -28,54 +37,135 @@ async function eventsBetween(prisma: PrismaClient, accountId: string, after: big
 
 /**
  * One account's events, in cursor order, with no gap and no duplicate: live events from the
- * pubsub, with any cursor missing before a live one (published late, by another server, or while
- * Redis was down) read from the outbox table first. With `after`, missed events are replayed from
- * the table before live ones. Returning the iterator (unsubscribe, disconnect) frees the pubsub
- * subscription at once.
+ * server's hub, with any cursor missing before a live one (published late, by another server, or
+ * while Redis was down) read from the outbox table first. With `after`, missed events are replayed
+ * from the table before live ones. Returning the iterator (unsubscribe, disconnect) frees
+ * everything at once.
+ *
+ * Live events that need no database work (the usual case) go from the hub to the reader without
+ * an await: this runs once per subscriber per event.
  */
 export function accountEventStream(opts: EventStreamOptions): AsyncIterableIterator<RealtimeEvent> {
-  const { prisma, pubsub, accountId, accept } = opts;
-  return new Repeater<RealtimeEvent>(async (push, stop) => {
-    const live = pubsub.subscribe("account:event", accountId);
-    let done = false;
-    void stop.then(() => {
-      done = true;
-      void live.return?.();
-    });
+  const { prisma, accountId, accept } = opts;
+  const ready: RealtimeEvent[] = [];
+  const incoming: RealtimeEvent[] = [];
+  let reader: { resolve: (r: IteratorResult<RealtimeEvent>) => void; reject: (err: unknown) => void } | undefined;
+  let failure: unknown;
+  let closed = false;
+  let busy = true; // until the starting point is known
+  let last = 0n;
 
-    let last: bigint;
-    const emit = async (event: RealtimeEvent) => {
-      last = BigInt(event.seq);
-      // Access changes travel in the same ordered stream: later events see the new access.
-      if (event.type === "access.changed") await opts.onAccessChanged?.();
-      else if (await accept(event)) await push(event);
-    };
-    // Subscribed to live events before reading the starting point: nothing falls between.
-    if (opts.after !== undefined) {
-      last = opts.after;
-      for (let page = await eventsBetween(prisma, accountId, last); page.length > 0 && !done; page = await eventsBetween(prisma, accountId, last)) {
-        for (const event of page) await emit(event);
-      }
-    } else {
-      const account = await prisma.account.findUnique({ where: { id: accountId }, select: { eventSeq: true } });
-      last = account?.eventSeq ?? 0n;
+  const deliver = (event: RealtimeEvent) => {
+    if (reader) {
+      const r = reader;
+      reader = undefined;
+      r.resolve({ value: event, done: false });
+    } else if (ready.push(event) > MAX_UNREAD_EVENTS) fail(new SubscriberTooSlowError());
+  };
+
+  /** Takes one event in cursor order; a promise only when it needs the database. */
+  const take = (event: RealtimeEvent): void | Promise<void> => {
+    last = BigInt(event.seq);
+    // Access changes travel in the same ordered stream: later events see the new access.
+    if (event.type === "access.changed") return opts.onAccessChanged?.();
+    const ok = accept(event);
+    if (ok === true) deliver(event);
+    else if (ok !== false) return ok.then((yes) => void (yes && !closed && deliver(event)));
+  };
+
+  const replay = async (before?: bigint) => {
+    for (let page = await eventsBetween(prisma, accountId, last, before); page.length > 0 && !closed; page = await eventsBetween(prisma, accountId, last, before)) {
+      for (const event of page) await take(event);
+      if (before !== undefined && last >= before - 1n) break;
     }
+  };
 
+  const drain = async () => {
+    busy = true;
     try {
-      for await (const event of live) {
-        if (done) break;
+      for (let i = 0; i < incoming.length && !closed; i++) {
+        const event = incoming[i];
         const seq = BigInt(event.seq);
         if (seq <= last) continue;
-        while (seq > last + 1n && !done) {
-          const missing = await eventsBetween(prisma, accountId, last, seq);
-          if (missing.length === 0) break;
-          for (const m of missing) await emit(m);
-        }
-        await emit(event);
+        if (seq > last + 1n) await replay(seq);
+        const pending = take(event);
+        if (pending) await pending;
+      }
+      incoming.length = 0;
+    } catch (err) {
+      fail(err);
+    } finally {
+      busy = false;
+    }
+  };
+
+  const unlisten = hubFor(opts.pubsub).listen(accountId, (event) => {
+    if (closed) return;
+    incoming.push(event);
+    if (!busy) void drain();
+  });
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    unlisten();
+    ready.length = 0;
+    incoming.length = 0;
+    reader?.resolve({ value: undefined, done: true });
+    reader = undefined;
+  };
+
+  function fail(err: unknown) {
+    if (closed) return;
+    if (reader) {
+      reader.reject(err);
+      reader = undefined;
+      close();
+    } else {
+      failure = err;
+      ready.length = 0;
+      unlisten();
+      closed = true;
+    }
+  }
+
+  // Listening before reading the starting point: nothing falls between.
+  void (async () => {
+    try {
+      if (opts.after !== undefined) {
+        last = opts.after;
+        await replay();
+      } else {
+        const account = await prisma.account.findUnique({ where: { id: accountId }, select: { eventSeq: true } });
+        last = account?.eventSeq ?? 0n;
       }
     } catch (err) {
-      if (!done) throw err;
+      fail(err);
     }
-    await stop;
-  });
+    await drain();
+  })();
+
+  return {
+    next() {
+      if (ready.length > 0) return Promise.resolve({ value: ready.shift()!, done: false });
+      if (failure !== undefined) {
+        const err = failure;
+        failure = undefined;
+        return Promise.reject(err);
+      }
+      if (closed) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => (reader = { resolve, reject }));
+    },
+    return() {
+      close();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    throw(err?: unknown) {
+      close();
+      return Promise.reject(err);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

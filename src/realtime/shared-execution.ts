@@ -1,0 +1,98 @@
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "../context.js";
+import type { RealtimeEvent } from "./pubsub.js";
+
+/**
+ * One event, many subscribers: a subscription event is executed once per server for every
+ * subscriber that sent the same document and variables with the same authority (account and
+ * role, or visitor conversation), and they all receive that one result. Without this, a message
+ * in an inbox with 1,000 agents runs the same GraphQL execution 1,000 times.
+ *
+ * Results live for a few seconds, keyed by the event's account and cursor, so a subscriber never
+ * receives a result computed for another account or role.
+ */
+const TTL_MS = 5_000;
+const results = new Map<string, { at: number; value: Promise<ExecutionResult> | ExecutionResult }>();
+let lastSweep = 0;
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 1;
+
+/** Executions actually run and results shared since start (for tests and the benchmark). */
+export const sharedExecutionStats = { executed: 0, shared: 0 };
+
+/** Who the result is computed for: callers with equal authority see equal results. */
+function authorityOf(ctx: Context): string | undefined {
+  if (ctx.kind === "agent") return `agent:${ctx.accountId}:${ctx.user.role}`;
+  if (ctx.kind === "visitor") return `visitor:${ctx.accountId}:${ctx.conversationId}`;
+  return undefined;
+}
+
+function groupOf(args: ExecutionArgs): string | undefined {
+  const authority = authorityOf(args.contextValue as Context);
+  if (!authority) return undefined;
+  let doc = documentIds.get(args.document);
+  if (doc === undefined) documentIds.set(args.document, (doc = nextDocumentId++));
+  return `${authority}|${doc}|${args.operationName ?? ""}|${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+function sharedResult(key: string, run: () => Promise<ExecutionResult> | ExecutionResult): Promise<ExecutionResult> | ExecutionResult {
+  const now = Date.now();
+  if (now - lastSweep > TTL_MS) {
+    lastSweep = now;
+    for (const [k, e] of results) if (now - e.at > TTL_MS) results.delete(k);
+  }
+  const hit = results.get(key);
+  if (hit) {
+    sharedExecutionStats.shared++;
+    return hit.value;
+  }
+  sharedExecutionStats.executed++;
+  const value = run();
+  results.set(key, { at: now, value });
+  if (value instanceof Promise) value.catch(() => results.delete(key));
+  return value;
+}
+
+/** Maps each source event to its (shared) result, one event at a time, in order. */
+function mapEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult): AsyncIterableIterator<ExecutionResult> {
+  return {
+    async next() {
+      const r = await source.next();
+      return r.done ? { value: undefined, done: true } : { value: await toResult(r.value), done: false };
+    },
+    async return() {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(err?: unknown) {
+      await source.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** graphql's `subscribe`, with each event's execution shared between equal subscribers. */
+export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+  const group = groupOf(args);
+  const run = (event: unknown) => execute({ ...args, rootValue: event });
+  return mapEvents(source[Symbol.asyncIterator](), (event) => {
+    const e = event as Partial<RealtimeEvent>;
+    if (group === undefined || e.accountId === undefined || e.seq === undefined) return run(event);
+    return sharedResult(`${e.accountId}:${e.seq}|${group}`, () => run(event));
+  });
+}
+
+/** Makes Yoga (HTTP SSE and graphql-ws alike) run subscriptions through `sharedSubscribe`. */
+export function useSharedSubscriptionExecution(): Plugin {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(sharedSubscribe as never);
+    },
+  };
+}
