@@ -54,18 +54,54 @@ function sharedResult(key: string, run: () => Promise<ExecutionResult> | Executi
   return value;
 }
 
-/** Maps each source event to its (shared) result, one event at a time, in order. */
+/**
+ * Maps each source event to its (shared) result, in order, reading ahead: the next events'
+ * executions start while earlier results are still being sent, so when a burst is fanned out each
+ * client's frames are ready together (and leave in one write) instead of one event at a time.
+ */
+const LOOKAHEAD = 8;
 function mapEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult): AsyncIterableIterator<ExecutionResult> {
+  const pending: Promise<IteratorResult<ExecutionResult>>[] = [];
+  let reading = false;
+  let ended = false;
+  const readAhead = () => {
+    if (reading || ended || pending.length >= LOOKAHEAD) return;
+    reading = true;
+    const result = source.next().then(
+      async (r): Promise<IteratorResult<ExecutionResult>> => {
+        reading = false;
+        if (r.done) {
+          ended = true;
+          return { value: undefined, done: true };
+        }
+        readAhead();
+        return { value: await toResult(r.value), done: false };
+      },
+      (err) => {
+        reading = false;
+        ended = true;
+        throw err;
+      },
+    );
+    result.catch(() => {}); // a failure read ahead surfaces when its turn comes, not as unhandled
+    pending.push(result);
+  };
   return {
-    async next() {
-      const r = await source.next();
-      return r.done ? { value: undefined, done: true } : { value: await toResult(r.value), done: false };
+    next() {
+      readAhead();
+      const result = pending.shift();
+      readAhead();
+      return result ?? Promise.resolve({ value: undefined, done: true });
     },
     async return() {
+      ended = true;
+      pending.length = 0;
       await source.return?.();
       return { value: undefined, done: true };
     },
     async throw(err?: unknown) {
+      ended = true;
+      pending.length = 0;
       await source.return?.();
       throw err;
     },
