@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GraphQLClient } from "graphql-request";
-import { ConvAddCommentDocument, ConvPublishDocument, ConvReplyDocument } from "./generated/graphql.js";
+import { ConvAddCommentDocument, ConvPublishDocument, ConvReplyDocument, ConvUpdateDeliveryStatusDocument, RtMessageUpdatedDocument } from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { startDeliveryWorker } from "../src/services/deliveries.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
@@ -11,6 +11,7 @@ import { createChannel, createInbox, createPartnerApp, externalId } from "./supp
 import { startWebhookReceiver } from "./support/webhook-receiver.js";
 import { startRestartableServer } from "./support/restart.js";
 import { eventually } from "./support/eventually.js";
+import { record } from "./support/subscriptions.js";
 
 const WORKER = { pollIntervalMs: 25, baseDelayMs: 30, maxDelayMs: 200, maxAgeMs: 1500 };
 
@@ -115,6 +116,48 @@ describe("partner webhook delivery", () => {
     expect(m.deliveryStatus).toBe("FAILED");
     expect(m.deliveryError).toMatch(/HTTP 500/);
     expect(dead.received.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("delivery status live", () => {
+  test("agents see a reply go SENT, then DELIVERED and READ as the partner reports them, over messageUpdated", async () => {
+    const w = await world(t.prisma, t.server.services.auth, t.url, receiver.url);
+    const agentToken = await t.server.services.auth.sign({ typ: "agent", userId: w.a.agent.id, accountId: w.a.accountId });
+    const start = (await t.prisma.account.findUniqueOrThrow({ where: { id: w.a.accountId } })).eventSeq.toString();
+    const updates = record(t.ws(agentToken), RtMessageUpdatedDocument, { conversationId: w.conversationId, after: start });
+    const messageId = await sendReply(w.agent, w.conversationId, "Tracked reply");
+    const sent = await updates.waitFor(1);
+    expect(sent[0].messageUpdated).toMatchObject({ id: messageId, deliveryStatus: "SENT" });
+
+    const partner = new GraphQLClient(t.url, { headers: { authorization: `Bearer ${w.app.token}` } });
+    for (const status of ["DELIVERED", "READ"] as const) {
+      const r = await partner.request(ConvUpdateDeliveryStatusDocument, { input: { messageId, status } });
+      expect(r.updateDeliveryStatus.__typename).toBe("MessageResult");
+    }
+    // The same status again is no change and no event.
+    await partner.request(ConvUpdateDeliveryStatusDocument, { input: { messageId, status: "READ" } });
+    await partner.request(ConvUpdateDeliveryStatusDocument, { input: { messageId, status: "FAILED", reason: "Blocked by the recipient" } });
+    const rows = await updates.waitFor(4);
+    expect(rows.map((r) => r.messageUpdated.deliveryStatus)).toEqual(["SENT", "DELIVERED", "READ", "FAILED"]);
+    expect(rows[3].messageUpdated.deliveryError).toBe("Blocked by the recipient");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(updates.results).toHaveLength(4);
+    expect(updates.errors).toEqual([]);
+    updates.dispose();
+  });
+
+  test("a delivery that ends FAILED is pushed to agents with its reason", async () => {
+    const dead = await startWebhookReceiver();
+    leftovers.push(() => dead.close());
+    dead.failNext(...Array.from({ length: 100 }, () => 500));
+    const w = await world(t.prisma, t.server.services.auth, t.url, dead.url);
+    const agentToken = await t.server.services.auth.sign({ typ: "agent", userId: w.a.agent.id, accountId: w.a.accountId });
+    const start = (await t.prisma.account.findUniqueOrThrow({ where: { id: w.a.accountId } })).eventSeq.toString();
+    const updates = record(t.ws(agentToken), RtMessageUpdatedDocument, { after: start });
+    const messageId = await sendReply(w.agent, w.conversationId, "Nobody home either");
+    const [failed] = await updates.waitFor(1);
+    expect(failed.messageUpdated).toMatchObject({ id: messageId, deliveryStatus: "FAILED", deliveryError: expect.stringMatching(/HTTP 500/) });
+    updates.dispose();
   });
 });
 

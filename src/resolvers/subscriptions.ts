@@ -33,6 +33,20 @@ builder.subscriptionFields((t) => ({
       }),
     resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
   }),
+  messageUpdated: t.withAuth({ agent: true }).prismaField({
+    type: MessageObject,
+    description:
+      "Changes to messages in the inboxes the caller is a member of: an agent's reply being SENT, DELIVERED, READ or FAILED (with `deliveryError`). Narrowed by inbox or conversation.",
+    args: { inboxId: t.arg.id(), conversationId: t.arg.id(), after: afterArg(t) as never },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, {
+        types: ["message.updated"],
+        inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
+        conversationId: args.conversationId ? fromGlobalId(String(args.conversationId), "Conversation") : null,
+        after: args.after as string | null | undefined,
+      }),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
+  }),
   conversationUpdated: t.withAuth({ agent: true }).prismaField({
     type: ConversationObject,
     description: "New conversations and changes (assignment, status, ticket link, contact) in the inboxes the caller is a member of.",

@@ -5,6 +5,8 @@ import type { PartnerContext, Services } from "../context.js";
 import type { TransportConfig } from "../config.js";
 import { NotFoundError } from "./errors.js";
 import { parseInput } from "./validation.js";
+import { recordMessagesUpdated } from "./message-events.js";
+import { transactionWithEvents } from "../realtime/events.js";
 import type { AttachmentInput } from "./intake.js";
 import { buildEmailPayload, buildNotificationEmail, sendEmail, type EmailPayload } from "../transports/email/send.js";
 import { buildGraphPayload, PermanentSendError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
@@ -184,21 +186,25 @@ async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pic
   // A notification email's messageId is the customer's message it tells about: never touch its status.
   const ownMessage = row.messageId && row.kind !== "NOTIFICATION_EMAIL" ? row.messageId : null;
   if (!error) {
-    await prisma.$transaction([
-      prisma.outboundDelivery.update({ where: { id: row.id }, data: { state: "DONE", completedAt: now, lockedUntil: null, lastError: null } }),
-      ...(ownMessage ? [prisma.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, deliveryStatus: "PENDING" }, data: { deliveryStatus: "SENT" } })] : []),
+    await transactionWithEvents(prisma, async (tx) => {
+      await tx.outboundDelivery.update({ where: { id: row.id }, data: { state: "DONE", completedAt: now, lockedUntil: null, lastError: null } });
+      if (!ownMessage) return;
+      const sent = await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, deliveryStatus: "PENDING" }, data: { deliveryStatus: "SENT" } });
       // The transport's id (email Message-ID, Meta message id) threads replies and matches receipts.
-      ...(ownMessage && externalId ? [prisma.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, externalId: null }, data: { externalId } })] : []),
-    ]);
+      if (externalId) await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, externalId: null }, data: { externalId } });
+      if (sent.count > 0) await recordMessagesUpdated(tx, row.accountId, [ownMessage]);
+    });
     return;
   }
   const delay = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, row.attempts - 1));
   const next = new Date(now.getTime() + delay);
   if (permanent || next.getTime() - row.createdAt.getTime() > opts.maxAgeMs) {
-    await prisma.$transaction([
-      prisma.outboundDelivery.update({ where: { id: row.id }, data: { state: "FAILED", completedAt: now, lockedUntil: null, lastError: error } }),
-      ...(ownMessage ? [prisma.message.updateMany({ where: { accountId: row.accountId, id: ownMessage }, data: { deliveryStatus: "FAILED", deliveryError: `${FAILURE_LABEL[row.kind]} delivery failed: ${error}` } })] : []),
-    ]);
+    await transactionWithEvents(prisma, async (tx) => {
+      await tx.outboundDelivery.update({ where: { id: row.id }, data: { state: "FAILED", completedAt: now, lockedUntil: null, lastError: error } });
+      if (!ownMessage) return;
+      const failed = await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage }, data: { deliveryStatus: "FAILED", deliveryError: `${FAILURE_LABEL[row.kind]} delivery failed: ${error}` } });
+      if (failed.count > 0) await recordMessagesUpdated(tx, row.accountId, [ownMessage]);
+    });
     return;
   }
   await prisma.outboundDelivery.update({ where: { id: row.id }, data: { nextAttemptAt: next, lockedUntil: null, lastError: error } });
@@ -262,8 +268,11 @@ export async function updateDeliveryStatus(ctx: PartnerContext, input: { message
     where: { id: input.messageId, direction: "OUTBOUND", kind: "MESSAGE", channel: { type: "CUSTOM", channelApp: { partnerId: ctx.partnerId } } },
   });
   if (!message) throw new NotFoundError("Message", input.messageId);
-  return ctx.prisma.message.update({
-    where: { id: message.id },
-    data: { deliveryStatus: input.status, deliveryError: input.status === "FAILED" ? (reason ?? "Delivery failed") : null },
+  const deliveryError = input.status === "FAILED" ? (reason ?? "Delivery failed") : null;
+  if (message.deliveryStatus === input.status && message.deliveryError === deliveryError) return message;
+  return transactionWithEvents(ctx.prisma, async (tx) => {
+    const updated = await tx.message.update({ where: { id: message.id }, data: { deliveryStatus: input.status, deliveryError } });
+    await recordMessagesUpdated(tx, message.accountId, [message.id]);
+    return updated;
   });
 }

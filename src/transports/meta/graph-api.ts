@@ -1,5 +1,7 @@
 import type { Channel, Contact, Conversation, DeliveryStatus, Message, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import type { TransportConfig } from "../../config.js";
+import { transactionWithEvents } from "../../realtime/events.js";
+import { recordMessagesUpdated } from "../../services/message-events.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -155,9 +157,19 @@ export async function applyReceipt(
   else return 0;
   // A watermark covers what Meta has; a message still PENDING here was not sent yet.
   const from = args.externalIds?.length ? lower : lower.filter((s) => s !== "PENDING");
-  const { count } = await prisma.message.updateMany({
-    where: { ...where, deliveryStatus: { in: args.status === "FAILED" ? ["PENDING", "SENT"] : from } },
-    data: { deliveryStatus: args.status, deliveryError: args.status === "FAILED" ? (args.error ?? "Delivery failed") : null },
+  return transactionWithEvents(prisma, async (tx) => {
+    const changing = await tx.message.findMany({
+      where: { ...where, deliveryStatus: { in: args.status === "FAILED" ? ["PENDING", "SENT"] : from } },
+      select: { id: true },
+    });
+    const ids = changing.map((m) => m.id);
+    if (ids.length === 0) return 0;
+    // Row by row the status only moves forward: a concurrent receipt may have got there first.
+    const { count } = await tx.message.updateMany({
+      where: { accountId: args.accountId, id: { in: ids }, deliveryStatus: { in: args.status === "FAILED" ? ["PENDING", "SENT"] : from } },
+      data: { deliveryStatus: args.status, deliveryError: args.status === "FAILED" ? (args.error ?? "Delivery failed") : null },
+    });
+    await recordMessagesUpdated(tx, args.accountId, ids);
+    return count;
   });
-  return count;
 }
