@@ -17,35 +17,37 @@ function loadFor<T extends object>(event: unknown, query: unknown, load: (id: st
 const afterArg = (t: { arg: { string: (o: { description: string }) => unknown } }) =>
   t.arg.string({ description: "Resume: the `eventCursor` of the last event received. Missed events are replayed first, in order." });
 
-builder.subscriptionFields((t) => ({
-  messageAdded: t.withAuth({ agent: true }).prismaField({
+type SubscriptionFields = Parameters<Parameters<typeof builder.subscriptionFields>[0]>[0];
+
+/** A Message subscription over some event types, narrowed by inbox or conversation. */
+function messageSubscription(t: SubscriptionFields, opts: { description: string; types: string[]; respectMute?: boolean }) {
+  return t.withAuth({ agent: true }).prismaField({
     type: MessageObject,
+    description: opts.description,
+    args: { inboxId: t.arg.id(), conversationId: t.arg.id(), after: afterArg(t) as never },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, {
+        types: opts.types,
+        inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
+        conversationId: args.conversationId ? fromGlobalId(String(args.conversationId), "Conversation") : null,
+        after: args.after as string | null | undefined,
+        respectMute: opts.respectMute,
+      }),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
+  });
+}
+
+builder.subscriptionFields((t) => ({
+  messageAdded: messageSubscription(t, {
     description:
       "Every new message and comment in the inboxes the caller is a member of; narrowed by inbox or conversation. Muted agents get none unless they name a conversation.",
-    args: { inboxId: t.arg.id(), conversationId: t.arg.id(), after: afterArg(t) as never },
-    subscribe: (_root, args, ctx) =>
-      liveEvents(ctx, {
-        types: ["message.added"],
-        inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
-        conversationId: args.conversationId ? fromGlobalId(String(args.conversationId), "Conversation") : null,
-        after: args.after as string | null | undefined,
-        respectMute: true,
-      }),
-    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
+    types: ["message.added"],
+    respectMute: true,
   }),
-  messageUpdated: t.withAuth({ agent: true }).prismaField({
-    type: MessageObject,
+  messageUpdated: messageSubscription(t, {
     description:
       "Changes to messages in the inboxes the caller is a member of: an agent's reply being SENT, DELIVERED, READ or FAILED (with `deliveryError`). Narrowed by inbox or conversation.",
-    args: { inboxId: t.arg.id(), conversationId: t.arg.id(), after: afterArg(t) as never },
-    subscribe: (_root, args, ctx) =>
-      liveEvents(ctx, {
-        types: ["message.updated"],
-        inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
-        conversationId: args.conversationId ? fromGlobalId(String(args.conversationId), "Conversation") : null,
-        after: args.after as string | null | undefined,
-      }),
-    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
+    types: ["message.updated"],
   }),
   conversationUpdated: t.withAuth({ agent: true }).prismaField({
     type: ConversationObject,
