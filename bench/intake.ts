@@ -3,9 +3,10 @@
 //   N             messages to publish (default 2000)
 //   CONCURRENCY   publishes in flight (default 16)
 //   SENDERS       distinct customers / threads (default 200)
-// Prints messages per second and SQL statements per intake. Statements are counted on the wire: the
-// server talks to PostgreSQL through a small TCP relay that counts the Parse ('P') and simple Query
-// ('Q') messages it forwards, so every statement Prisma sends (BEGIN/COMMIT included) is seen.
+// Prints messages per second, this process's CPU time (server, client and relay share it) and SQL
+// statements per intake. Statements are counted on the wire: the server talks to PostgreSQL through
+// a small TCP relay that counts the Parse ('P') and simple Query ('Q') messages it forwards, so every
+// statement Prisma sends (BEGIN/COMMIT included) is seen.
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import pg from "pg";
@@ -113,6 +114,7 @@ try {
   const q0 = counter.statements;
   let next = 0;
   let failures = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -123,6 +125,7 @@ try {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const statements = counter.statements - q0;
   await new Promise((r) => setTimeout(r, 700)); // pg_stat counters are flushed with a delay
   const s1 = await stats();
@@ -130,6 +133,7 @@ try {
   const conversations = await prisma.conversation.count({ where: { accountId: account.id } });
   console.log(`publishInboundMessage on PostgreSQL: ${N} messages, concurrency ${CONCURRENCY}, ${SENDERS} threads`);
   console.log(`  ${(N / seconds).toFixed(0)} messages/s (${seconds.toFixed(2)} s, ${failures} failures; stored ${messages - 1} messages, ${conversations} conversations)`);
+  console.log(`  ${((cpu.user + cpu.system) / 1000 / N).toFixed(2)} ms CPU per intake in this process (server, client and relay together)`);
   console.log(`  ${(statements / N).toFixed(1)} SQL statements per intake (counted on the wire, BEGIN/COMMIT included)`);
   console.log(`  ${((s1.inserted - s0.inserted) / N).toFixed(1)} rows inserted and ${((s1.commits - s0.commits) / N).toFixed(2)} commits per intake (pg_stat_database)`);
 } finally {

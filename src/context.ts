@@ -73,7 +73,7 @@ export async function createContext(services: Services, input: { authorization?:
       return { ...base, kind: "agent", accountId: user.accountId, user, tokenExpiresAt: claims.expiresAt };
     }
     case "partner": {
-      const partner = await services.prisma.partner.findUnique({ where: { id: claims.partnerId } });
+      const partner = await services.prisma.partner.findUnique({ where: { id: claims.partnerId }, select: { id: true } });
       if (!partner) return { ...base, kind: "anonymous", authError: "This partner no longer exists" };
       return { ...base, kind: "partner", partnerId: partner.id, tokenExpiresAt: claims.expiresAt };
     }

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import { notifyOutbox } from "./outbox-signal.js";
 
 /** One change to record in the outbox: ids only, subscribers reload what they need. */
@@ -16,14 +16,23 @@ export interface OutboxEvent {
  */
 export async function recordEvents(tx: Prisma.TransactionClient, accountId: string, events: OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = await tx.$queryRaw<{ eventSeq: bigint }[]>`
-    UPDATE "Account" SET "eventSeq" = "eventSeq" + ${events.length} WHERE id = ${accountId} RETURNING "eventSeq"`;
-  const last = rows[0]?.eventSeq;
-  if (last === undefined) throw new Error(`Account ${accountId} not found while recording events`);
-  const first = last - BigInt(events.length) + 1n;
-  await tx.event.createMany({
-    data: events.map((e, i) => ({ accountId, seq: first + BigInt(i), type: e.type, inboxId: e.inboxId, payload: e.payload })),
-  });
+  const inserted = await tx.$executeRaw`WITH ${eventsCte(accountId, events)} SELECT 1 FROM recorded_events`;
+  if (inserted === 0) throw new Error(`Account ${accountId} not found while recording events`);
+}
+
+/**
+ * recordEvents as part of a bigger statement: two CTEs for its WITH list (`bumped_seq`,
+ * `recorded_events`), so a writer can record its events in the statement that makes the change.
+ * The UPDATE takes the Account row lock, held until commit.
+ */
+export function eventsCte(accountId: string, events: OutboxEvent[]): Prisma.Sql {
+  return Prisma.sql`bumped_seq AS (UPDATE "Account" SET "eventSeq" = "eventSeq" + ${events.length} WHERE id = ${accountId} RETURNING "eventSeq"),
+    recorded_events AS (
+      INSERT INTO "Event" ("accountId", seq, type, "inboxId", payload, "createdAt")
+      SELECT ${accountId}, bumped_seq."eventSeq" - ${events.length} + e.n, e.type, e."inboxId", e.payload, ${new Date()}
+        FROM bumped_seq, unnest(${events.map((e) => e.type)}::text[], ${events.map((e) => e.inboxId)}::text[], ${events.map((e) => JSON.stringify(e.payload))}::jsonb[])
+             WITH ORDINALITY AS e(type, "inboxId", payload, n)
+      RETURNING seq)`;
 }
 
 /**

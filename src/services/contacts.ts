@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { Contact, Prisma } from "../generated/prisma/client.js";
+import { Prisma, type Contact } from "../generated/prisma/client.js";
 import type { AgentContext } from "../context.js";
 import { visibleInboxWhere } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
@@ -19,6 +19,29 @@ export interface SenderIdentity {
 const normEmail = (v?: string | null) => (v ? v.trim().toLowerCase() || null : null);
 const normPhone = (v?: string | null) => (v ? v.replace(/[\s().-]/g, "") || null : null);
 
+const CONTACT_COLUMNS = Prisma.sql`c.id, c."accountId", c.name, c.email, c.phone, c."ownerId", c.tracked, c."createdAt", c."updatedAt"`;
+
+interface Identity {
+  mail: string | null;
+  phone: string | null;
+  handle: string | null;
+}
+
+/** The contact with the strongest matching identity (handle, then email, then phone), and which one matched. */
+async function findContact(tx: Prisma.TransactionClient, accountId: string, channelId: string, id: Identity) {
+  const [row] = await tx.$queryRaw<(Contact & { rank: number })[]>`
+    SELECT ${CONTACT_COLUMNS}, m.rank FROM (
+      SELECT "contactId" AS id, 1 AS rank FROM "ContactHandle" WHERE "accountId" = ${accountId} AND "channelId" = ${channelId} AND handle = ${id.handle}
+      UNION ALL SELECT id, 2 FROM "Contact" WHERE "accountId" = ${accountId} AND email = ${id.mail}
+      UNION ALL SELECT id, 3 FROM "Contact" WHERE "accountId" = ${accountId} AND phone = ${id.phone}
+    ) m JOIN "Contact" c ON c."accountId" = ${accountId} AND c.id = m.id
+    ORDER BY m.rank LIMIT 1`;
+  if (!row) return undefined;
+  const { rank, ...contact } = row;
+  // A handle is unique on its channel: a contact found by email or phone does not have it.
+  return { contact, hasHandle: rank === 1 };
+}
+
 /**
  * Finds the contact an inbound message belongs to, or creates it, inside the intake transaction.
  *
@@ -27,9 +50,9 @@ const normPhone = (v?: string | null) => (v ? v.replace(/[\s().-]/g, "") || null
  * sender with none of them is an unknown visitor and gets no contact (null). A known contact seen
  * with a new handle gets that handle attached.
  *
- * Concurrency: inserts use ON CONFLICT DO NOTHING (`skipDuplicates`), which waits for a competing
- * transaction and then yields, so two first messages from the same address end on one contact
- * without aborting either transaction.
+ * Concurrency: inserts use ON CONFLICT DO NOTHING, which waits for a competing transaction and
+ * then yields, so two first messages from the same address end on one contact without aborting
+ * either transaction.
  */
 export async function matchOrCreateContact(
   tx: Prisma.TransactionClient,
@@ -37,45 +60,36 @@ export async function matchOrCreateContact(
   channelId: string,
   sender: SenderIdentity,
 ): Promise<{ contact: Contact | null; created: boolean }> {
-  const mail = normEmail(sender.email);
-  const phone = normPhone(sender.phone);
-  const handle = sender.handle?.trim() || null;
+  const identity = { mail: normEmail(sender.email), phone: normPhone(sender.phone), handle: sender.handle?.trim() || null };
+  const { mail, phone, handle } = identity;
   if (!mail && !phone && !handle) return { contact: null, created: false };
 
-  const or: Prisma.ContactWhereInput[] = [];
-  if (handle) or.push({ handles: { some: { channelId, handle } } });
-  if (mail) or.push({ email: mail });
-  if (phone) or.push({ phone });
-  const find = async () => {
-    const found = await tx.contact.findMany({ where: { accountId, OR: or }, include: { handles: { where: { channelId }, select: { handle: true } } }, take: 3 });
-    // Prefer the strongest identity: handle, then email, then phone.
-    return (
-      found.find((c) => handle && c.handles.some((h) => h.handle === handle)) ??
-      found.find((c) => mail && c.email === mail) ??
-      found.find((c) => phone && c.phone === phone)
-    );
-  };
-
-  let contact = await find();
+  let found = await findContact(tx, accountId, channelId, identity);
   let created = false;
-  if (!contact) {
-    const id = randomUUID();
-    const inserted = await tx.contact.createMany({ data: [{ id, accountId, name: sender.name?.trim() ?? "", email: mail, phone }], skipDuplicates: true });
-    created = inserted.count === 1;
-    contact = created ? { ...(await tx.contact.findUniqueOrThrow({ where: { id } })), handles: [] } : await find();
-    if (!contact) throw new Error("Contact vanished while matching an inbound sender");
+  if (!found) {
+    const now = new Date();
+    const [row] = await tx.$queryRaw<Contact[]>`
+      INSERT INTO "Contact" AS c (id, "accountId", name, email, phone, "createdAt", "updatedAt")
+      VALUES (${randomUUID()}, ${accountId}, ${sender.name?.trim() ?? ""}, ${mail}, ${phone}, ${now}, ${now})
+      ON CONFLICT DO NOTHING RETURNING ${CONTACT_COLUMNS}`;
+    created = row !== undefined;
+    found = row ? { contact: row, hasHandle: false } : await findContact(tx, accountId, channelId, identity);
+    if (!found) throw new Error("Contact vanished while matching an inbound sender");
   }
-  if (handle && !contact.handles.some((h) => h.handle === handle)) {
-    const attached = await tx.contactHandle.createMany({ data: [{ accountId, contactId: contact.id, channelId, handle }], skipDuplicates: true });
-    if (attached.count === 0) {
+  const { contact } = found;
+  if (handle && !found.hasHandle) {
+    const attached = await tx.$executeRaw`
+      INSERT INTO "ContactHandle" (id, "accountId", "contactId", "channelId", handle)
+      VALUES (${randomUUID()}, ${accountId}, ${contact.id}, ${channelId}, ${handle}) ON CONFLICT DO NOTHING`;
+    if (attached === 0) {
       // A concurrent intake attached this handle to its own new contact first: use that one.
-      const owner = await tx.contactHandle.findUniqueOrThrow({ where: { accountId_channelId_handle: { accountId, channelId, handle } }, include: { contact: true } });
-      if (created) await tx.contact.delete({ where: { id: contact.id } });
+      const owner = await findContact(tx, accountId, channelId, { mail: null, phone: null, handle });
+      if (!owner) throw new Error("Contact handle vanished while matching an inbound sender");
+      if (created) await tx.$executeRaw`DELETE FROM "Contact" WHERE "accountId" = ${accountId} AND id = ${contact.id}`;
       return { contact: owner.contact, created: false };
     }
   }
-  const { handles: _handles, ...row } = contact;
-  return { contact: row, created };
+  return { contact, created };
 }
 
 type ContactQuery = Omit<Prisma.ContactFindManyArgs, "where" | "orderBy">;

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import type { AttachmentKind, Channel, ChannelApp, Contact, Conversation, Message, Prisma, PrismaClient, Ticket } from "../generated/prisma/client.js";
+import { randomUUID } from "node:crypto";
+import { Prisma, type Account, type AttachmentKind, type Channel, type ChannelApp, type Contact, type Conversation, type InboxKind, type Message, type PrismaClient, type Ticket } from "../generated/prisma/client.js";
 import type { PartnerContext } from "../context.js";
-import { recordEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
+import { eventsCte, recordEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
@@ -60,21 +61,27 @@ export interface InboundResult {
  * @returns the ticket created, or null
  */
 export async function onConversationCreated(tx: Tx, conversation: Conversation, channel: InboundMessage["channel"]): Promise<Ticket | null> {
-  const [defaults, account] = await Promise.all([
-    tx.channel.findFirstOrThrow({
-      where: { accountId: conversation.accountId, id: channel.id },
-      select: { createTickets: true, ticketPipelineId: true, ticketStatusId: true, ticketPriority: true, ticketOwnerId: true },
-    }),
-    tx.account.findUniqueOrThrow({ where: { id: conversation.accountId }, select: { createdAt: true, contactAssociationLimit: true } }),
-  ]);
-  return createTicketForConversation(tx, { accountId: conversation.accountId, conversation, channel: defaults, account });
+  // One read for the rule's inputs: the channel's ticket defaults, the account and the inbox kind.
+  const [row] = await tx.$queryRaw<TicketRuleInputs[]>`
+    SELECT ch."createTickets", ch."ticketPipelineId", ch."ticketStatusId", ch."ticketPriority"::text AS "ticketPriority", ch."ticketOwnerId",
+           a."createdAt", a."contactAssociationLimit", i.kind::text AS "inboxKind"
+      FROM "Channel" ch JOIN "Account" a ON a.id = ch."accountId"
+      LEFT JOIN "Inbox" i ON i."accountId" = ch."accountId" AND i.id = ${conversation.inboxId}
+     WHERE ch."accountId" = ${conversation.accountId} AND ch.id = ${channel.id}`;
+  if (!row) throw new Error(`Channel ${channel.id} not found while creating its automatic ticket`);
+  const { createdAt, contactAssociationLimit, inboxKind, ...defaults } = row;
+  const inbox = inboxKind ? { kind: inboxKind } : undefined;
+  return createTicketForConversation(tx, { accountId: conversation.accountId, conversation, channel: defaults, account: { createdAt, contactAssociationLimit }, inbox });
 }
 
-async function findDuplicate(db: Tx | PrismaClient, accountId: string, channelId: string, externalId: string) {
-  const message = await db.message.findUnique({ where: { accountId_channelId_externalId: { accountId, channelId, externalId } }, include: { conversation: { include: { contact: true } } } });
-  if (!message) return null;
-  const { conversation, ...rest } = message;
-  return { message: rest, conversation, contact: conversation.contact, duplicate: true, conversationCreated: false } satisfies InboundResult;
+type TicketRuleInputs = Pick<Channel, "createTickets" | "ticketPipelineId" | "ticketStatusId" | "ticketPriority" | "ticketOwnerId"> &
+  Pick<Account, "createdAt" | "contactAssociationLimit"> & { inboxKind: InboxKind | null };
+
+async function findDuplicate(prisma: PrismaClient, accountId: string, channelId: string, externalId: string) {
+  const found = await prisma.message.findUnique({ where: { accountId_channelId_externalId: { accountId, channelId, externalId } }, include: { conversation: { include: { contact: true } } } });
+  if (!found) return null;
+  const { conversation, ...message } = found;
+  return { message, conversation, contact: conversation.contact, duplicate: true, conversationCreated: false } satisfies InboundResult;
 }
 
 /**
@@ -84,13 +91,13 @@ async function findDuplicate(db: Tx | PrismaClient, accountId: string, channelId
  * hook, and outbox events (conversation.created / conversation.updated, message.added).
  *
  * Idempotent on (accountId, channel.id, externalId): a key seen before returns the first message
- * with `duplicate: true` and writes nothing. Two concurrent publishes of the same key race on the
- * unique index; the loser's transaction rolls back entirely and it returns the winner's message.
+ * with `duplicate: true` and writes nothing. The unique index decides, also between two concurrent
+ * publishes of one key: the later transaction rolls back entirely and returns the first message.
  * The caller checks the channel (ON, not deleted) and validates the content.
  */
 export async function receiveInbound(prisma: PrismaClient, input: InboundMessage): Promise<InboundResult> {
-  const existing = await findDuplicate(prisma, input.accountId, input.channel.id, input.externalId);
-  if (existing) return existing;
+  // No check before writing: a key seen before fails the message insert, which rolls back
+  // everything the transaction did, so the common (new) message pays no extra statement.
   try {
     return await transactionWithEvents(prisma, (tx) => writeInbound(tx, input));
   } catch (err) {
@@ -102,101 +109,140 @@ export async function receiveInbound(prisma: PrismaClient, input: InboundMessage
   }
 }
 
+const CONVERSATION_COLUMNS = Prisma.sql`id, "accountId", "inboxId", "channelId", "contactId", "visitorName", "visitorEmail", subject, "threadKey",
+  "assigneeId", "assignedAt", status, "ticketId", properties, "lastActivityAt", "lastInboundAt", "firstInboundAt",
+  "firstResponseAt", "closedAt", "createdAt", "updatedAt"`;
+
+type Thread = Pick<Conversation, "id" | "inboxId" | "status" | "contactId" | "ticketId">;
+
+/**
+ * The thread a message with this key joins: an open one first, else the latest. The row stays
+ * locked until commit, so intakes of one thread queue here and each sees the one before (a
+ * reopening is reported once). With no thread yet, intakes of the key are serialised by a
+ * transaction-scoped lock and a fresh read, so two first messages cannot start two conversations.
+ */
+async function findThread(tx: Tx, accountId: string, channelId: string, threadKey: string): Promise<Thread | undefined> {
+  const read = async () => {
+    const [thread] = await tx.$queryRaw<Thread[]>`
+      SELECT id, "inboxId", status::text AS status, "contactId", "ticketId" FROM "Conversation"
+       WHERE "accountId" = ${accountId} AND "channelId" = ${channelId} AND "threadKey" = ${threadKey}
+       ORDER BY status ASC, "lastActivityAt" DESC LIMIT 1 FOR UPDATE`;
+    return thread;
+  };
+  const thread = await read();
+  if (thread) return thread;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${channelId}:${threadKey}`}, 0))`;
+  return read();
+}
+
+/** A CTE that inserts `message` (written with its conversation in one statement). */
+function insertMessage(m: Message): Prisma.Sql {
+  return Prisma.sql`inserted_message AS (
+    INSERT INTO "Message" (id, "accountId", "conversationId", "channelId", direction, kind, "senderType", text, "richText", "externalId", metadata, "createdAt")
+    VALUES (${m.id}, ${m.accountId}, ${m.conversationId}, ${m.channelId}, ${m.direction}::"MessageDirection", ${m.kind}::"MessageKind",
+            ${m.senderType}::"SenderType", ${m.text}, ${m.richText}, ${m.externalId}, ${JSON.stringify(m.metadata)}::jsonb, ${m.createdAt}))`;
+}
+
+function messageEvents(conversation: Pick<Conversation, "id" | "inboxId">, messageId: string, type: "conversation.created" | "conversation.updated", reopened = false): OutboxEvent[] {
+  return [
+    { type, inboxId: conversation.inboxId, payload: { conversationId: conversation.id, ...(reopened ? { reason: "reopened" } : {}) } },
+    { type: "message.added", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, messageId } },
+  ];
+}
+
 async function writeInbound(tx: Tx, input: InboundMessage): Promise<InboundResult> {
   const { accountId, channel } = input;
-  const now = new Date();
   const { contact } = await matchOrCreateContact(tx, accountId, channel.id, input.sender);
-
-  let conversation: Conversation | null = null;
   const threadKey = input.threadKey?.trim() || null;
-  if (threadKey && !input.newThread) {
-    // Serialise intakes of one thread so two first messages cannot start two conversations.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${channel.id}:${threadKey}`}, 0))`;
-    conversation = await tx.conversation.findFirst({ where: { accountId, channelId: channel.id, threadKey }, orderBy: [{ status: "asc" }, { lastActivityAt: "desc" }] });
-  }
-  const created = !conversation;
-  const reopened = conversation?.status === "CLOSED";
-  if (!conversation) {
-    conversation = await tx.conversation.create({
-      data: {
-        accountId,
-        inboxId: channel.inboxId,
-        channelId: channel.id,
-        contactId: contact?.id ?? null,
-        visitorName: contact ? null : input.sender.name?.trim() || null,
-        visitorEmail: contact ? null : input.sender.email?.trim().toLowerCase() || null,
-        subject: input.subject?.trim() || null,
-        threadKey,
-        properties: (channel.conversationDefaults ?? {}) as Prisma.InputJsonValue,
-        lastActivityAt: now,
-        lastInboundAt: now,
-        firstInboundAt: now,
-      },
-    });
-  }
+  const thread = threadKey && !input.newThread ? await findThread(tx, accountId, channel.id, threadKey) : undefined;
+  const now = new Date();
+  const message: Message = {
+    id: randomUUID(),
+    accountId,
+    conversationId: thread?.id ?? randomUUID(),
+    channelId: channel.id,
+    direction: "INBOUND",
+    kind: input.kind ?? "MESSAGE",
+    senderType: "CONTACT",
+    authorId: null,
+    text: input.text ?? null,
+    richText: input.richText ?? null,
+    inReplyToId: null,
+    externalId: input.externalId,
+    deliveryStatus: null,
+    deliveryError: null,
+    metadata: (input.metadata ?? {}) as Prisma.JsonObject,
+    createdAt: now,
+  };
+  const conversation = thread ? await appendToThread(tx, input, thread, message, contact) : await startConversation(tx, input, threadKey, message, contact);
+  return { message, conversation, contact, duplicate: false, conversationCreated: !thread };
+}
 
-  const message = await tx.message.create({
-    data: {
-      accountId,
-      conversationId: conversation.id,
-      channelId: channel.id,
-      direction: "INBOUND",
-      kind: input.kind ?? "MESSAGE",
-      senderType: "CONTACT",
-      text: input.text ?? null,
-      richText: input.richText ?? null,
-      externalId: input.externalId,
-      metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
-      createdAt: now,
-    },
-  });
-  if (input.attachments?.length) {
-    await tx.attachment.createMany({ data: input.attachments.map((a) => ({ accountId, messageId: message.id, kind: a.kind, url: a.url ?? null, storageKey: a.storageKey ?? null, name: a.name ?? null, mimeType: a.mimeType ?? null, size: a.size ?? null })) });
-  }
-
-  // One statement: activity times, reopening, a contact for an anonymous thread, and the search
-  // document (new conversation: subject + contact + text; later messages append their text).
-  const linkContact = !created && !conversation.contactId && contact ? contact.id : null;
-  const words = [
-    input.text ?? "",
-    ...(created ? [conversation.subject ?? "", contact?.name ?? input.sender.name ?? "", contact?.email ?? input.sender.email ?? ""] : []),
-    ...(linkContact && contact ? [contact.name, contact.email ?? ""] : []),
-  ]
-    .filter(Boolean)
-    .join(" ");
-  const rows = await tx.$queryRaw<Conversation[]>`
+/**
+ * One statement for a message joining a thread: the message, the conversation's activity times,
+ * reopening, a contact for an anonymous thread, its search document (the text appended), a
+ * customer's activity on the thread's ticket, and the outbox events.
+ */
+async function appendToThread(tx: Tx, input: InboundMessage, thread: Thread, message: Message, contact: Contact | null): Promise<Conversation> {
+  const { accountId, createdAt: now } = message;
+  const linkContact = !thread.contactId && contact ? contact : null;
+  const words = [input.text ?? "", ...(linkContact ? [linkContact.name, linkContact.email ?? ""] : [])].filter(Boolean).join(" ");
+  const touchTicket = thread.ticketId
+    ? Prisma.sql`touched_ticket AS (UPDATE "Ticket" SET "lastActivityAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${thread.ticketId}),`
+    : Prisma.empty;
+  const events = messageEvents(thread, message.id, "conversation.updated", thread.status === "CLOSED");
+  const [conversation] = await tx.$queryRaw<Conversation[]>`
+    WITH ${insertMessage(message)}, ${touchTicket} ${eventsCte(accountId, events)}
     UPDATE "Conversation" SET
       "lastActivityAt" = ${now}, "lastInboundAt" = ${now}, "firstInboundAt" = COALESCE("firstInboundAt", ${now}),
       status = 'OPEN', "closedAt" = NULL, "updatedAt" = ${now},
-      "contactId" = COALESCE("contactId", ${linkContact}),
+      "contactId" = COALESCE("contactId", ${linkContact?.id ?? null}),
       search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${words})
-    WHERE "accountId" = ${accountId} AND id = ${conversation.id}
-    RETURNING id, "accountId", "inboxId", "channelId", "contactId", "visitorName", "visitorEmail", subject, "threadKey",
-              "assigneeId", "assignedAt", status, "ticketId", properties, "lastActivityAt", "lastInboundAt", "firstInboundAt",
-              "firstResponseAt", "closedAt", "createdAt", "updatedAt"`;
-  conversation = rows[0];
+    WHERE "accountId" = ${accountId} AND id = ${thread.id}
+    RETURNING ${CONVERSATION_COLUMNS}`;
+  await insertAttachments(tx, input, message);
+  return conversation;
+}
 
-  const ticketEvents: OutboxEvent[] = [];
-  if (created) {
-    const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id });
-    if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
-    const ticket = await onConversationCreated(tx, conversation, channel);
-    if (ticket) {
-      conversation = { ...conversation, ticketId: ticket.id };
-      ticketEvents.push({ type: "ticket.created", inboxId: conversation.inboxId, payload: { ticketId: ticket.id, conversationId: conversation.id } });
-    }
-  } else if (conversation.ticketId) {
-    // A customer's new message is activity on the ticket too (tickets sort by last activity).
-    await tx.ticket.updateMany({ where: { accountId, id: conversation.ticketId }, data: { lastActivityAt: now } });
+/**
+ * A message starting a conversation: conversation (search document: text, subject and contact)
+ * and message in one statement, then routing, the automatic ticket and the outbox events.
+ */
+async function startConversation(tx: Tx, input: InboundMessage, threadKey: string | null, message: Message, contact: Contact | null): Promise<Conversation> {
+  const { accountId, channel } = input;
+  const now = message.createdAt;
+  const subject = input.subject?.trim() || null;
+  const words = [input.text ?? "", subject ?? "", contact?.name ?? input.sender.name ?? "", contact?.email ?? input.sender.email ?? ""].filter(Boolean).join(" ");
+  let [conversation] = await tx.$queryRaw<Conversation[]>`
+    WITH new_conversation AS (
+      INSERT INTO "Conversation" (id, "accountId", "inboxId", "channelId", "contactId", "visitorName", "visitorEmail", subject, "threadKey",
+                                  properties, "lastActivityAt", "lastInboundAt", "firstInboundAt", "createdAt", "updatedAt", search)
+      VALUES (${message.conversationId}, ${accountId}, ${channel.inboxId}, ${channel.id}, ${contact?.id ?? null},
+              ${contact ? null : input.sender.name?.trim() || null}, ${contact ? null : input.sender.email?.trim().toLowerCase() || null},
+              ${subject}, ${threadKey}, ${JSON.stringify(channel.conversationDefaults ?? {})}::jsonb, ${now}, ${now}, ${now}, ${now}, ${now},
+              to_tsvector('simple', ${words}))
+      RETURNING ${CONVERSATION_COLUMNS}),
+    ${insertMessage(message)}
+    SELECT * FROM new_conversation`;
+  await insertAttachments(tx, input, message);
+
+  const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id });
+  if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
+  const events = messageEvents(conversation, message.id, "conversation.created");
+  const ticket = await onConversationCreated(tx, conversation, channel);
+  if (ticket) {
+    conversation = { ...conversation, ticketId: ticket.id };
+    events.push({ type: "ticket.created", inboxId: conversation.inboxId, payload: { ticketId: ticket.id, conversationId: conversation.id } });
   }
+  await recordEvents(tx, accountId, events);
+  return conversation;
+}
 
-  const ids = { conversationId: conversation.id, messageId: message.id };
-  const events: OutboxEvent[] = [
-    { type: created ? "conversation.created" : "conversation.updated", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, ...(reopened ? { reason: "reopened" } : {}) } },
-    { type: "message.added", inboxId: conversation.inboxId, payload: ids },
-  ];
-  await recordEvents(tx, accountId, [...events, ...ticketEvents]);
-  return { message, conversation, contact, duplicate: false, conversationCreated: created };
+async function insertAttachments(tx: Tx, input: InboundMessage, message: Message) {
+  if (!input.attachments?.length) return;
+  await tx.attachment.createMany({
+    data: input.attachments.map((a) => ({ accountId: message.accountId, messageId: message.id, kind: a.kind, url: a.url ?? null, storageKey: a.storageKey ?? null, name: a.name ?? null, mimeType: a.mimeType ?? null, size: a.size ?? null })),
+  });
 }
 
 /** The capabilities a channel app declares (ChannelApp.capabilities). */
@@ -261,21 +307,22 @@ export type PublishInput = z.input<typeof publishSchema> & { channelId: string }
  * THREAD_KEY joins the thread with `threadKey`; NEW_THREAD_PER_MESSAGE always starts one.
  */
 export async function publishInboundMessage(ctx: PartnerContext, input: PublishInput): Promise<InboundResult> {
-  const channel = await ctx.prisma.channel.findFirst({
-    where: { id: input.channelId, type: "CUSTOM", channelApp: { partnerId: ctx.partnerId } },
-    include: { channelApp: true },
-  });
-  if (!channel || !channel.channelApp) throw new NotFoundError("Channel", input.channelId);
+  const [channel] = await ctx.prisma.$queryRaw<PublishChannel[]>`
+    SELECT ch.id, ch."accountId", ch."inboxId", ch.status::text AS status, ch."deletedAt", ch."autoAssign", ch."routingTarget"::text AS "routingTarget",
+           ch."onlyAvailable", ch."conversationDefaults", app.capabilities, app."threadingModel"::text AS "threadingModel"
+      FROM "Channel" ch JOIN "ChannelApp" app ON app.id = ch."channelAppId"
+     WHERE ch.id = ${input.channelId} AND ch.type = 'CUSTOM' AND app."partnerId" = ${ctx.partnerId}`;
+  if (!channel) throw new NotFoundError("Channel", input.channelId);
   if (channel.deletedAt) throw new ChannelOffError(channel.id, "This channel was deleted and takes no messages");
   if (channel.status === "OFF") throw new ChannelOffError(channel.id);
   const data = parseInput(publishSchema, input);
-  checkCapabilities(channel.channelApp, { richText: data.richText, attachments: data.attachments as AttachmentInput[] | undefined });
+  checkCapabilities(channel, { richText: data.richText, attachments: data.attachments as AttachmentInput[] | undefined });
   return receiveInbound(ctx.prisma, {
     accountId: channel.accountId,
     channel,
     externalId: data.externalId,
     threadKey: data.threadKey,
-    newThread: channel.channelApp.threadingModel === "NEW_THREAD_PER_MESSAGE",
+    newThread: channel.threadingModel === "NEW_THREAD_PER_MESSAGE",
     sender: data.sender,
     text: data.text,
     richText: data.richText,
@@ -283,3 +330,5 @@ export async function publishInboundMessage(ctx: PartnerContext, input: PublishI
     subject: data.subject,
   });
 }
+
+type PublishChannel = InboundMessage["channel"] & Pick<Channel, "accountId" | "status" | "deletedAt"> & Pick<ChannelApp, "capabilities" | "threadingModel">;

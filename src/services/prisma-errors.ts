@@ -1,10 +1,15 @@
 import { Prisma } from "../generated/prisma/client.js";
 
-/** True when `err` is a unique-constraint violation (P2002), optionally on one of `fields`. */
+/**
+ * True when `err` is a unique-constraint violation, optionally on one of `fields`: P2002 from a
+ * model query, or P2010 from a raw query that the driver adapter reports as one.
+ */
 export function isUniqueViolation(err: unknown, fields?: string[]): boolean {
-  if (!(err instanceof Prisma.PrismaClientKnownRequestError) || err.code !== "P2002") return false;
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const raw = (err.meta?.driverAdapterError as { cause?: { kind?: string; constraint?: { fields?: string[] } } } | undefined)?.cause;
+  if (err.code !== "P2002" && !(err.code === "P2010" && raw?.kind === "UniqueConstraintViolation")) return false;
   if (!fields) return true;
-  const target = err.meta?.target;
+  const target = err.meta?.target ?? raw?.constraint?.fields;
   const text = Array.isArray(target) ? target.join(",") : String(target ?? err.message);
   return fields.some((f) => text.includes(f));
 }

@@ -63,8 +63,10 @@ function pick<T extends { id: string; open: number; lastAssignedAt: Date | null 
 }
 
 async function assign(tx: Tx, accountId: string, conversationId: string, userId: string, now: Date) {
-  await tx.conversation.update({ where: { accountId_id: { accountId, id: conversationId } }, data: { assigneeId: userId, assignedAt: now } });
-  await tx.user.update({ where: { accountId_id: { accountId, id: userId } }, data: { lastAssignedAt: now } });
+  await tx.$executeRaw`
+    WITH conversation AS (
+      UPDATE "Conversation" SET "assigneeId" = ${userId}, "assignedAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${conversationId})
+    UPDATE "User" SET "lastAssignedAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${userId}`;
 }
 
 /**

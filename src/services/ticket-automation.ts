@@ -1,4 +1,4 @@
-import type { Account, Channel, Conversation, Prisma, Ticket } from "../generated/prisma/client.js";
+import type { Account, Channel, Conversation, Inbox, Prisma, Ticket } from "../generated/prisma/client.js";
 import { findDefaultPipeline } from "./pipelines.js";
 import { closedAtFor, type Tx } from "./ticket-status.js";
 
@@ -16,6 +16,8 @@ export interface AutomaticTicketInput {
     Partial<Pick<Conversation, "subject" | "visitorName" | "ticketId" | "lastActivityAt">>;
   channel: Pick<Channel, "createTickets" | "ticketPipelineId" | "ticketStatusId" | "ticketPriority" | "ticketOwnerId">;
   account: Pick<Account, "createdAt" | "contactAssociationLimit">;
+  /** The conversation's inbox when the caller has already read it (else it is read here). */
+  inbox?: Pick<Inbox, "kind">;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface AutomaticTicketInput {
 export async function createTicketForConversation(tx: Tx, input: AutomaticTicketInput): Promise<Ticket | null> {
   const { accountId, conversation, channel, account } = input;
   if (conversation.ticketId) return null;
-  const inbox = await tx.inbox.findFirst({ where: { accountId, id: conversation.inboxId }, select: { kind: true } });
+  const inbox = input.inbox ?? (await tx.inbox.findFirst({ where: { accountId, id: conversation.inboxId }, select: { kind: true } }));
   if (!inbox) return null;
   if (inbox.kind !== "HELP_DESK" && !(channel.createTickets && mayCreateInboxTickets(account))) return null;
 
