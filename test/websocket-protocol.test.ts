@@ -107,6 +107,19 @@ describe("graphql-transport-ws protocol", () => {
     expect(JSON.stringify(refused.payload)).toContain("UNAUTHENTICATED");
   });
 
+  it("sends well-formed next frames whatever the operation id holds", async () => {
+    // Payload JSON is spliced into frames; ids that look like the splice marker or like JSON stay ids.
+    const c = await open();
+    await c.init();
+    const ids = ["\u0001payload", '"}', 'x","payload":{"data":null}'];
+    for (const id of ids) c.send(heartbeat(id));
+    for (const id of ids) {
+      const frame = await c.next((m) => m.type === "next" && m.id === id);
+      expect(frame.payload).toEqual({ data: { heartbeat: 1 } });
+    }
+    for (const id of ids) c.send({ id, type: "complete" });
+  });
+
   it("refuses subscriptions past the per-connection cap with an error message and keeps the others", async () => {
     const c = await open();
     await c.init();

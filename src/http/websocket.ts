@@ -110,7 +110,8 @@ export function startWebSocketServer(opts: {
           rootValue: { execute, subscribe },
         };
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: withoutHttp(result.errors) } : undefined),
+      // The result itself, not graphql-ws's copy: a result shared by many subscribers is serialised once.
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: withoutHttp(result.errors) } : result),
       onError: (_ctx, _id, _payload, errors) => withoutHttp(errors),
     },
     wss,

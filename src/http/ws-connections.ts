@@ -39,6 +39,31 @@ function sendBatched(socket: WebSocket, data: string) {
 }
 
 /**
+ * One subscription result is often sent to many clients (shared execution): its JSON is made once
+ * and spliced into each client's `next` frame. graphql-ws serialises `{ id, type, payload }` with
+ * our replacer, which puts a marker in place of a known payload (and so skips walking it); `send`,
+ * called right after with that frame, swaps the marker for the payload's JSON.
+ */
+const payloadJson = new WeakMap<object, string>();
+const MARK = "\u0001payload";
+const MARK_TAIL = `${JSON.stringify(MARK)}}`;
+let splice: string | undefined;
+function nextPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (key !== "payload" || value === null || typeof value !== "object" || (this as { type?: unknown }).type !== "next") return value;
+  let json = payloadJson.get(value);
+  if (json === undefined) payloadJson.set(value, (json = JSON.stringify(value)));
+  splice = json;
+  return MARK;
+}
+function withPayload(data: string): string {
+  const json = splice;
+  splice = undefined;
+  // The payload is the frame's last key, so the marker ends it (an id cannot fake this position).
+  if (json === undefined || !data.endsWith(MARK_TAIL)) return data;
+  return `${data.slice(0, data.length - MARK_TAIL.length)}${json}}`;
+}
+
+/**
  * graphql-ws's protocol on a `ws` server: the same as graphql-ws's own `useServer`, except that
  * sending does not wait for each frame to be flushed (frames of one turn share a write, above),
  * and a client that stops reading is disconnected instead of buffering without bound.
@@ -48,7 +73,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E e
   wss: WebSocketServer,
   log: (msg: string) => void,
 ) {
-  const server = makeServer<P, E & Extra>(options);
+  const server = makeServer<P, E & Extra>({ ...options, jsonMessageReplacer: nextPayloadReplacer });
   wss.options.handleProtocols = handleProtocols;
   wss.on("error", (err) => log(`[websocket] server error: ${err.message}`));
   wss.on("connection", (socket, request) => {
@@ -64,7 +89,8 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E e
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
+        send: (frame) => {
+          const data = withPayload(frame);
           if (socket.readyState !== socket.OPEN) return;
           if (socket.bufferedAmount > WS_MAX_BUFFERED) return socket.close(TRY_AGAIN_LATER, "Client too slow: reconnect and resume with `after`");
           sendBatched(socket, data);

@@ -36,7 +36,32 @@ function groupOf(args: ExecutionArgs): string | undefined {
   return `${authority}|${doc}|${args.operationName ?? ""}|${JSON.stringify(args.variableValues ?? {})}`;
 }
 
-function sharedResult(key: string, run: () => Promise<ExecutionResult> | ExecutionResult): Promise<ExecutionResult> | ExecutionResult {
+/**
+ * Every subscriber of a live event holds the same event object (the hub hands one object to all),
+ * so results are found by that object first: no key is built per subscriber. Replayed events are
+ * read per subscriber, so they fall back to the account-and-cursor key.
+ */
+const byEvent = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
+
+function sharedResult(
+  event: RealtimeEvent,
+  group: string,
+  run: (event: RealtimeEvent) => Promise<ExecutionResult> | ExecutionResult,
+): Promise<ExecutionResult> | ExecutionResult {
+  let groups = byEvent.get(event);
+  const hit = groups?.get(group);
+  if (hit) {
+    sharedExecutionStats.shared++;
+    return hit;
+  }
+  if (!groups) byEvent.set(event, (groups = new Map()));
+  const value = sharedByKey(`${event.accountId}:${event.seq}|${group}`, () => run(event));
+  groups.set(group, value);
+  if (value instanceof Promise) value.catch(() => groups.delete(group));
+  return value;
+}
+
+function sharedByKey(key: string, run: () => Promise<ExecutionResult> | ExecutionResult): Promise<ExecutionResult> | ExecutionResult {
   const now = Date.now();
   if (now - lastSweep > TTL_MS) {
     lastSweep = now;
@@ -120,7 +145,7 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
   return mapEvents(source[Symbol.asyncIterator](), (event) => {
     const e = event as Partial<RealtimeEvent>;
     if (group === undefined || e.accountId === undefined || e.seq === undefined) return run(event);
-    return sharedResult(`${e.accountId}:${e.seq}|${group}`, () => run(event));
+    return sharedResult(e as RealtimeEvent, group, run);
   });
 }
 

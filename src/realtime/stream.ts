@@ -16,6 +16,17 @@ export interface EventStreamOptions {
 }
 
 const PAGE = 500;
+
+/** An event's cursor as a number; every subscriber reads the same live event in turn, so one entry caches it. */
+let cachedEvent: RealtimeEvent | undefined;
+let cachedSeq = 0n;
+function seqOf(event: RealtimeEvent): bigint {
+  if (event !== cachedEvent) {
+    cachedSeq = BigInt(event.seq);
+    cachedEvent = event;
+  }
+  return cachedSeq;
+}
 /** Events a subscriber may leave unread before its stream ends (it resumes with `after`). */
 export const MAX_UNREAD_EVENTS = 10_000;
 
@@ -65,7 +76,7 @@ export function accountEventStream(opts: EventStreamOptions): AsyncIterableItera
 
   /** Takes one event in cursor order; a promise only when it needs the database. */
   const take = (event: RealtimeEvent): void | Promise<void> => {
-    last = BigInt(event.seq);
+    last = seqOf(event);
     // Access changes travel in the same ordered stream: later events see the new access.
     if (event.type === "access.changed") return opts.onAccessChanged?.();
     const ok = accept(event);
@@ -85,7 +96,7 @@ export function accountEventStream(opts: EventStreamOptions): AsyncIterableItera
     try {
       for (let i = 0; i < incoming.length && !closed; i++) {
         const event = incoming[i];
-        const seq = BigInt(event.seq);
+        const seq = seqOf(event);
         if (seq <= last) continue;
         if (seq > last + 1n) await replay(seq);
         const pending = take(event);
@@ -101,6 +112,18 @@ export function accountEventStream(opts: EventStreamOptions): AsyncIterableItera
 
   const unlisten = hubFor(opts.pubsub).listen(accountId, (event) => {
     if (closed) return;
+    // The usual case, the next cursor with nothing queued: taken here, without a drain.
+    if (!busy && incoming.length === 0 && event.type !== "access.changed" && seqOf(event) === last + 1n) {
+      const pending = take(event);
+      if (pending) {
+        busy = true;
+        pending.then(drain, (err) => {
+          busy = false;
+          fail(err);
+        });
+      }
+      return;
+    }
     incoming.push(event);
     if (!busy) void drain();
   });
