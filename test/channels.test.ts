@@ -333,6 +333,29 @@ describe("refusals store nothing", () => {
     await expectRefused(async () => connect(await as(a.admin), { inboxId: inboxA, name: "WA", whatsApp: { phoneNumber: "3401234567" } }), "ValidationError", ["input", "whatsApp", "phoneNumber"]);
   });
 
+  test("a phone number serves one WhatsApp and one calling channel, in any account, until deleted", async () => {
+    const admin = await as(a.admin);
+    const oldAdmin = await as(old.admin);
+    const number = "+447700900123";
+    const wa = await connect(oldAdmin, { inboxId: inboxOld, name: "Old WA", whatsApp: { phoneNumber: number } });
+    expect(wa.__typename).toBe("ConnectChannelResult");
+    // The same number as a calling line is another channel type: allowed.
+    expect((await connect(oldAdmin, { inboxId: inboxOld, name: "Old line", calling: { phoneNumber: number } })).__typename).toBe("ConnectChannelResult");
+    await expectRefused(() => connect(admin, { inboxId: inboxA, name: "WA", whatsApp: { phoneNumber: number } }), "ValidationError", ["input", "whatsApp", "phoneNumber"]);
+    await expectRefused(() => connect(oldAdmin, { inboxId: inboxOld, name: "Line 2", calling: { phoneNumber: number } }), "ValidationError", ["input", "calling", "phoneNumber"]);
+    // Editing another channel onto a taken number is refused the same way.
+    const mine = await connect(admin, { inboxId: inboxA, name: "WA", whatsApp: { phoneNumber: "+447700900124" } });
+    if (mine.__typename !== "ConnectChannelResult") throw new Error(mine.__typename);
+    const moved = (await admin.request(ChUpdateDocument, { input: { channelId: mine.channel.id, whatsApp: { phoneNumber: number } } })).updateChannel;
+    expect(moved.__typename).toBe("ValidationError");
+    expect((moved as { fieldErrors: { path: string[] }[] }).fieldErrors.map((e) => e.path)).toContainEqual(["input", "whatsApp", "phoneNumber"]);
+    expect((await t.prisma.channel.findUniqueOrThrow({ where: { id: fromGlobalId(mine.channel.id, "Channel") } })).phoneNumber).toBe("+447700900124");
+    // Deleting the first channel frees the number.
+    if (wa.__typename !== "ConnectChannelResult") throw new Error(wa.__typename);
+    expect((await oldAdmin.request(ChDeleteDocument, { input: { channelId: wa.channel.id } })).deleteChannel.__typename).toBe("DeleteChannelResult");
+    expect((await connect(admin, { inboxId: inboxA, name: "WA again", whatsApp: { phoneNumber: number } })).__typename).toBe("ConnectChannelResult");
+  });
+
   test("custom credentials: missing required or unknown fields; only a super admin connects", async () => {
     const superAdmin = await as(a.superAdmin);
     const base = { inboxId: inboxA, name: "SMS 2" };

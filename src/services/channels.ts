@@ -127,12 +127,16 @@ function checkTier(type: ChannelType, tier: string) {
 }
 
 /** Runs `write`, turning a unique violation on a lifted column into a ValidationError on its input field. */
-async function translateUnique<T>(write: () => Promise<T>): Promise<T> {
+async function translateUnique<T>(type: ChannelType, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
     if (isUniqueViolation(err, ["emailAddress"])) throw ValidationError.field("input.teamEmail.address", "This address is already connected as a team email");
     if (isUniqueViolation(err, ["facebookPageId"])) throw ValidationError.field("input.facebookMessenger.pageId", "This Facebook page is already connected to an account");
+    if (isUniqueViolation(err, ["phoneNumber"])) {
+      const field = type === "WHATSAPP" ? "input.whatsApp.phoneNumber" : "input.calling.phoneNumber";
+      throw ValidationError.field(field, "This phone number is already connected to a channel of this type");
+    }
     throw err;
   }
 }
@@ -163,7 +167,7 @@ export async function connectChannel(ctx: AgentContext, input: ConnectChannelInp
   checkInboxTickets(inbox.kind, account.createdAt, createTickets, prepared.createTickets !== undefined ? ["input", "form", "createTickets"] : ["input", "ticketDefaults", "createTickets"]);
   const inbound = type === "TEAM_EMAIL" ? newInboundSecret() : null;
 
-  const channel = await translateUnique(() =>
+  const channel = await translateUnique(type, () =>
     ctx.prisma.$transaction(async (tx) => {
       const formId = prepared.newForm
         ? (await tx.form.create({ data: { accountId: ctx.accountId, name: prepared.newForm.name, fields: prepared.newForm.fields } })).id
@@ -268,7 +272,7 @@ export async function updateChannel(ctx: AgentContext, channelId: string, input:
   const createTickets = fromForm ? prepared!.createTickets! : ticket.createTickets;
   checkInboxTickets(inbox.kind, account.createdAt, createTickets && !channel.createTickets, fromForm ? ["input", "form", "createTickets"] : ["input", "ticketDefaults", "createTickets"]);
 
-  return translateUnique(() =>
+  return translateUnique(channel.type, () =>
     ctx.prisma.$transaction(async (tx) => {
       let formId = prepared?.columns.formId;
       if (prepared?.newForm) formId = (await tx.form.create({ data: { accountId: ctx.accountId, name: prepared.newForm.name, fields: prepared.newForm.fields } })).id;
@@ -316,14 +320,14 @@ export async function setChannelStatus(ctx: AgentContext, channelId: string, sta
 
 /**
  * Deletes a channel (soft): it disappears from lists and node(), stops taking messages, and frees its
- * email address and Facebook page for reuse; its conversations and messages stay readable.
+ * email address, Facebook page and phone number for reuse; its conversations and messages stay readable.
  */
 export async function deleteChannel(ctx: AgentContext, channelId: string): Promise<{ id: string }> {
   const channel = await getChannel(ctx, channelId);
   requireManage(ctx, channel.type, "delete");
   await ctx.prisma.channel.update({
     where: { id: channel.id },
-    data: { deletedAt: new Date(), status: "OFF", emailAddress: null, facebookPageId: null, inboundSecretHash: null },
+    data: { deletedAt: new Date(), status: "OFF", emailAddress: null, facebookPageId: null, phoneNumber: null, inboundSecretHash: null },
   });
   return { id: channel.id };
 }
