@@ -9,6 +9,7 @@ import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
 import { routeNewConversation } from "./routing.js";
 import { parseInput } from "./validation.js";
 import { createTicketForConversation } from "./ticket-automation.js";
+import { sanitizeRichText } from "./rich-text.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -290,7 +291,9 @@ const publishSchema = z
       handle: z.string().trim().max(255).nullish(),
     }),
     text: z.string().max(100_000).nullish(),
-    richText: z.string().max(200_000).nullish(),
+    // Sanitized once its size is checked, so that the refine below sees what will be stored: a
+    // body that sanitizes to nothing (only a script, say) counts as no rich text.
+    richText: z.string().max(200_000).nullish().transform((html) => (html == null ? html : sanitizeRichText(html))),
     attachments: z.array(attachmentSchema).max(50).nullish(),
     subject: z.string().trim().max(500).nullish(),
   })
@@ -316,7 +319,8 @@ export async function publishInboundMessage(ctx: PartnerContext, input: PublishI
   if (channel.deletedAt) throw new ChannelOffError(channel.id, "This channel was deleted and takes no messages");
   if (channel.status === "OFF") throw new ChannelOffError(channel.id);
   const data = parseInput(publishSchema, input);
-  checkCapabilities(channel, { richText: data.richText, attachments: data.attachments as AttachmentInput[] | undefined });
+  // What the partner sent, not what survived sanitizing: an app without rich text refuses any.
+  checkCapabilities(channel, { richText: input.richText, attachments: data.attachments as AttachmentInput[] | undefined });
   return receiveInbound(ctx.prisma, {
     accountId: channel.accountId,
     channel,

@@ -7,6 +7,7 @@ import { MalformedEmailError, parseInboundEmail, type ParsedEmail } from "../../
 import { findEmailThread } from "../../transports/email/threading.js";
 import { removeAttachmentFiles, saveAttachmentFile } from "../../services/attachments-store.js";
 import { receiveInbound, type AttachmentInput } from "../../services/intake.js";
+import { sanitizeRichText } from "../../services/rich-text.js";
 import type { TeamEmailSettings } from "../../services/channel-settings.js";
 import type { Services } from "../../context.js";
 
@@ -104,7 +105,8 @@ export const handleInboundEmail: TransportHandler = async (req, res, { services,
       sender: { name: sender.name, email: sender.email },
       subject: mail.subject,
       text: (mail.text ?? "") + note || null,
-      richText: mail.html,
+      // The customer's HTML is rendered to agents: only the rich-text allowlist is stored.
+      richText: mail.html && sanitizeRichText(mail.html),
       attachments: stored,
       metadata: {
         email: {
