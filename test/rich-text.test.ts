@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ChConnectDocument, ConvDetailDocument, ConvPublishDocument, type PublishInboundMessageInput } from "./generated/graphql.js";
+import { ChConnectDocument, ConvDetailDocument, ConvPublishDocument, ConvReplyDocument, type PublishInboundMessageInput } from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { sanitizeRichText } from "../src/services/rich-text.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
@@ -134,6 +134,20 @@ describe("rich text through the API", () => {
       if (r.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error(JSON.stringify(r.publishInboundMessage));
       expect(r.publishInboundMessage.message).toMatchObject({ text: "Just text", richText: null });
     });
+  });
+
+  test("an agent's reply keeps only the allowlist, as stored and as sent", async () => {
+    const partner = await createPartnerApp(t.prisma, t.server.services.auth, { capabilities: { richText: true } });
+    const channelId = toGlobalId("Channel", (await createChannel(t.prisma, { accountId: a.accountId, inboxId, channelAppId: partner.app.id })).id);
+    const inbound = await t.client(partner.token).request(ConvPublishDocument, { input: { channelId, externalId: externalId("in"), sender: { name: "Ann" }, text: "Hello" } });
+    if (inbound.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error(JSON.stringify(inbound.publishInboundMessage));
+    const r = await t.client(await t.tokenFor(a.agent)).request(ConvReplyDocument, {
+      input: { conversationId: inbound.publishInboundMessage.conversationId, richText: '<p>Hi <b>Ann</b><img src=x onerror=alert(1)></p><a href="javascript:alert(2)">x</a><script>alert(3)</script>' },
+    });
+    if (r.reply.__typename !== "MessageResult") throw new Error(JSON.stringify(r.reply));
+    expect(r.reply.message.richText).toBe("<p>Hi <b>Ann</b></p><a>x</a>");
+    const stored = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.reply.message.id, "Message") } });
+    expect(stored.richText).toBe("<p>Hi <b>Ann</b></p><a>x</a>");
   });
 
   describe("an inbound HTML email", () => {

@@ -4,6 +4,7 @@ import { handleCallEvent } from "./routes/calls.js";
 import { handleInboundEmail } from "./routes/email.js";
 import { handleMessengerRoute, handleWhatsAppRoute } from "./routes/meta.js";
 import { handleAttachmentDownload } from "./routes/attachments.js";
+import { handleAttachmentUpload } from "./routes/uploads.js";
 
 /** Handles one HTTP request of a built-in channel transport (webhooks, inbound email, files). */
 export type TransportHandler = (req: IncomingMessage, res: ServerResponse, ctx: { services: Services; url: URL; requestId: string }) => Promise<void>;
@@ -18,6 +19,7 @@ const routes: Array<[prefix: string, handler: TransportHandler]> = [
   ["/webhooks/messenger", handleMessengerRoute],
   ["/webhooks/whatsapp", handleWhatsAppRoute],
   ["/attachments/", handleAttachmentDownload],
+  ["/attachments", handleAttachmentUpload], // exactly POST /attachments: after the download prefix
 ];
 
 /** Answers the request when its path belongs to a transport; false lets the caller go on. */

@@ -41,7 +41,7 @@ export const MessageObject = builder.prismaNode("Message", {
     kind: t.expose("kind", { type: MessageKindEnum }),
     senderType: t.expose("senderType", { type: SenderTypeEnum }),
     text: t.exposeString("text", { nullable: true }),
-    richText: t.exposeString("richText", { nullable: true, description: "HTML." }),
+    richText: t.exposeString("richText", { nullable: true, description: "HTML, sanitized to an allowlist of formatting, links and images when it was stored." }),
     externalId: t.exposeString("externalId", { nullable: true, description: "The transport's id of the message (a partner's external id)." }),
     deliveryStatus: t.expose("deliveryStatus", { type: DeliveryStatusEnum, nullable: true, description: "Outgoing messages through a transport only." }),
     deliveryError: t.exposeString("deliveryError", { nullable: true, description: "Why delivery FAILED." }),
@@ -55,9 +55,25 @@ export const MessageObject = builder.prismaNode("Message", {
 });
 
 export const AttachmentInput = builder.inputType("AttachmentInput", {
+  description: "A file a partner's customer sent, by link.",
   fields: (t) => ({
     kind: t.field({ type: AttachmentKindEnum, required: true }),
     url: t.string({ required: true }),
+    name: t.string(),
+    mimeType: t.string(),
+    size: t.int({ description: "Bytes." }),
+  }),
+});
+
+export const ReplyAttachmentInput = builder.inputType("ReplyAttachmentInput", {
+  description: "A file an agent attaches to a reply: a link, or a file sent to `POST /attachments` first.",
+  fields: (t) => ({
+    kind: t.field({ type: AttachmentKindEnum, required: true }),
+    url: t.string({ description: "A link to the file. Exactly one of url and upload." }),
+    upload: t.string({
+      description:
+        "The `upload` token of a file sent to `POST /attachments` (valid 24 hours). Exactly one of url and upload; the file's MIME type and size come from the upload, and its name unless `name` is given.",
+    }),
     name: t.string(),
     mimeType: t.string(),
     size: t.int({ description: "Bytes." }),
@@ -68,8 +84,8 @@ export const AttachmentInput = builder.inputType("AttachmentInput", {
 export const replyFields = (t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) => ({
   conversationId: t.id({ required: true }),
   text: t.string(),
-  richText: t.string(),
-  attachments: t.field({ type: [AttachmentInput] }),
+  richText: t.string({ description: "HTML; kept to an allowlist of formatting, links and images." }),
+  attachments: t.field({ type: [ReplyAttachmentInput] }),
   inReplyToId: t.id({ description: "Default: the latest message of the conversation." }),
   channelId: t.id({ description: "Default: the conversation's channel. Another channel must be able to reach the contact." }),
   idempotencyKey: t.string({ description: "A retry with the same key returns the first reply." }),
@@ -97,7 +113,7 @@ export const PublishInboundMessageInput = builder.inputType("PublishInboundMessa
     threadKey: t.string({ description: "Joins the thread with this key (THREAD_KEY apps), or starts it." }),
     sender: t.field({ type: SenderInput, required: true }),
     text: t.string(),
-    richText: t.string(),
+    richText: t.string({ description: "HTML; kept to an allowlist of formatting, links and images." }),
     attachments: t.field({ type: [AttachmentInput] }),
     subject: t.string(),
   }),

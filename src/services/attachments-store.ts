@@ -5,8 +5,8 @@ import path from "node:path";
 import type { Config } from "../config.js";
 
 /**
- * Files of inbound attachments, kept under DATA_DIR/attachments/<account id>/<uuid>, and the
- * short-lived signed URLs that serve them. A URL carries the attachment id, an expiry (unix
+ * Files of attachments (inbound email attachments, agents' uploads), kept under
+ * DATA_DIR/attachments/<account id>/<uuid>, and the short-lived signed URLs that serve them. A URL carries the attachment id, an expiry (unix
  * seconds) and an HMAC-SHA256 over both: anyone holding it may download the file until it
  * expires, nobody can forge or extend one without the server's key.
  */
@@ -93,4 +93,67 @@ export async function verifyDownload(config: Pick<Config, "dataDir" | "jwt">, at
   const expected = Buffer.from(await sign(config, attachmentId, Number(expires)));
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** How long an upload token stays usable in a reply. */
+export const UPLOAD_TTL_SECONDS = 24 * 60 * 60;
+
+/** A file an agent uploaded (POST /attachments), not yet attached to a message. */
+export interface Upload {
+  accountId: string;
+  storageKey: string;
+  name: string;
+  mimeType: string;
+  size: number;
+  /** Unix seconds. */
+  expires: number;
+}
+
+const UPLOAD_PREFIX = "up1";
+// The download-URL key signs uploads too; the "upload:" prefix keeps the two kinds of signature
+// apart (a download signature covers "<uuid>.<expires>", which never starts with it).
+const signUploadBody = async (config: Pick<Config, "dataDir" | "jwt">, body: string) =>
+  createHmac("sha256", await signingKey(config)).update(`upload:${body}`).digest("base64url");
+
+/**
+ * The token handed back for an uploaded file: `up1.<base64url JSON {a, k, n, m, s, e}>.<base64url
+ * HMAC-SHA256>` (account id, storage key, name, MIME type, size, expiry in unix seconds). It is
+ * self-describing, so no row exists until a reply uses it; it may be used by several replies
+ * until it expires.
+ */
+export async function signUpload(config: Pick<Config, "dataDir" | "jwt">, upload: Omit<Upload, "expires">, ttlSeconds = UPLOAD_TTL_SECONDS, now = Date.now()): Promise<string> {
+  const claims = { a: upload.accountId, k: upload.storageKey, n: upload.name, m: upload.mimeType, s: upload.size, e: Math.floor(now / 1000) + ttlSeconds };
+  const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  return `${UPLOAD_PREFIX}.${body}.${await signUploadBody(config, body)}`;
+}
+
+/**
+ * Reads an upload token for `accountId`. `invalid`: malformed, forged or altered, or another
+ * account's (told apart from nothing else, like a foreign id); `expired`: past its expiry;
+ * `missing`: valid, but its file is no longer stored.
+ */
+export async function readUpload(
+  config: Pick<Config, "dataDir" | "jwt">,
+  token: string,
+  accountId: string,
+  now = Date.now(),
+): Promise<{ ok: true; upload: Upload } | { ok: false; reason: "invalid" | "expired" | "missing" }> {
+  const [prefix, body, signature, ...rest] = token.split(".");
+  if (prefix !== UPLOAD_PREFIX || !body || !signature || rest.length) return { ok: false, reason: "invalid" };
+  const expected = Buffer.from(await signUploadBody(config, body));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "invalid" };
+  let claims: { a?: unknown; k?: unknown; n?: unknown; m?: unknown; s?: unknown; e?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
+  } catch {
+    return { ok: false, reason: "invalid" };
+  }
+  const { a, k, n, m, s, e } = claims;
+  if (typeof a !== "string" || typeof k !== "string" || typeof n !== "string" || typeof m !== "string" || typeof s !== "number" || typeof e !== "number") return { ok: false, reason: "invalid" };
+  if (a !== accountId || !k.startsWith(`${accountId}/`)) return { ok: false, reason: "invalid" };
+  if (e * 1000 < now) return { ok: false, reason: "expired" };
+  const info = await Promise.resolve(k).then((key) => stat(attachmentPath(config, key))).catch(() => null);
+  if (!info?.isFile()) return { ok: false, reason: "missing" };
+  return { ok: true, upload: { accountId: a, storageKey: k, name: n, mimeType: m, size: s, expires: e } };
 }

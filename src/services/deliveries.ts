@@ -1,15 +1,35 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
-import type { Channel, ChannelType, Contact, Conversation, DeliveryStatus, Message, OutboundKind, Prisma, PrismaClient } from "../generated/prisma/client.js";
+import type { AttachmentKind, Channel, ChannelType, Contact, Conversation, DeliveryStatus, Message, OutboundKind, Prisma, PrismaClient } from "../generated/prisma/client.js";
 import type { PartnerContext, Services } from "../context.js";
-import type { TransportConfig } from "../config.js";
+import type { Config, TransportConfig } from "../config.js";
 import { NotFoundError } from "./errors.js";
 import { parseInput } from "./validation.js";
 import { recordMessagesUpdated } from "./message-events.js";
 import { transactionWithEvents } from "../realtime/events.js";
-import type { AttachmentInput } from "./intake.js";
 import { buildEmailPayload, buildNotificationEmail, sendEmail, type EmailPayload } from "../transports/email/send.js";
 import { buildGraphPayload, PermanentSendError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
+import { signedDownloadUrl } from "./attachments-store.js";
+
+/**
+ * How long a link to a stored file handed to Meta stays valid: Meta fetches it when the message
+ * is sent, but may fetch again later (a recipient offline, Meta's own retries).
+ */
+const MEDIA_LINK_TTL_SECONDS = 24 * 60 * 60;
+
+/** An attachment of an outgoing message as it is stored: a link (`url`) or a file kept by this server (`storageKey`). */
+export interface OutboundAttachment {
+  id: string;
+  kind: AttachmentKind;
+  url: string | null;
+  storageKey: string | null;
+  name: string | null;
+  mimeType: string | null;
+  size: number | null;
+}
+
+/** What the worker needs of the configuration: the transports, and the attachments store (files, link signing). */
+export type DeliveryConfig = Pick<Config, "transports" | "dataDir" | "jwt">;
 
 /** Relay's global id encoding (base64 of "Type:id"), so partners see the ids the API takes. */
 const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
@@ -20,7 +40,7 @@ const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toSt
  */
 export function buildWebhookPayload(args: {
   message: Message;
-  attachments: Omit<AttachmentInput, "storageKey">[];
+  attachments: Pick<OutboundAttachment, "kind" | "url" | "name" | "mimeType" | "size">[];
   conversation: Conversation & { contact: Contact | null };
   channelId: string;
   inReplyToExternalId: string | null;
@@ -66,7 +86,7 @@ export function outboundKindFor(type: ChannelType): Extract<OutboundKind, "EMAIL
 export async function queueTransportDelivery(
   tx: Prisma.TransactionClient,
   config: TransportConfig,
-  args: { kind: "EMAIL" | "GRAPH_API"; message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; inReplyTo: Message | null; attachments: Omit<AttachmentInput, "storageKey">[] },
+  args: { kind: "EMAIL" | "GRAPH_API"; message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; inReplyTo: Message | null; attachments: OutboundAttachment[] },
 ) {
   const payload = args.kind === "EMAIL" ? await buildEmailPayload(tx, config, args) : await buildGraphPayload(tx, args);
   await tx.outboundDelivery.create({ data: { accountId: args.message.accountId, kind: args.kind, messageId: args.message.id, channelId: args.channel.id, payload: payload as unknown as Prisma.InputJsonValue } });
@@ -109,7 +129,7 @@ interface Claimed {
  * exponential backoff, or marks it FAILED once older than maxAge (message deliveryStatus FAILED
  * with the error). Returns how many rows it handled.
  */
-export async function deliverDue(prisma: PrismaClient, opts: DeliveryOptions = {}, transports?: TransportConfig): Promise<number> {
+export async function deliverDue(prisma: PrismaClient, opts: DeliveryOptions = {}, config?: DeliveryConfig): Promise<number> {
   const { baseDelayMs = 1000, maxDelayMs = 600_000, maxAgeMs = 86_400_000, batchSize = 20, timeoutMs = 10_000, leaseMs = 60_000 } = opts;
   const claimed = await prisma.$queryRaw<Claimed[]>`
     WITH due AS (
@@ -123,7 +143,7 @@ export async function deliverDue(prisma: PrismaClient, opts: DeliveryOptions = {
     RETURNING d.id, d.kind, d."userId", d."accountId", d."channelId", d."messageId", d.payload, d.attempts, d."createdAt",
       (SELECT a."webhookUrl" FROM "Channel" c JOIN "ChannelApp" a ON a.id = c."channelAppId" WHERE c.id = d."channelId") AS "webhookUrl",
       (SELECT a."webhookSecret" FROM "Channel" c JOIN "ChannelApp" a ON a.id = c."channelAppId" WHERE c.id = d."channelId") AS "webhookSecret"`;
-  await Promise.all(claimed.map((row) => deliverOne(prisma, row, { baseDelayMs, maxDelayMs, maxAgeMs, timeoutMs }, transports)));
+  await Promise.all(claimed.map((row) => deliverOne(prisma, row, { baseDelayMs, maxDelayMs, maxAgeMs, timeoutMs, leaseMs }, config)));
   return claimed.length;
 }
 
@@ -136,18 +156,32 @@ interface Attempt {
 
 const FAILURE_LABEL: Record<OutboundKind, string> = { PARTNER_WEBHOOK: "Webhook", EMAIL: "Email", GRAPH_API: "Graph API", NOTIFICATION_EMAIL: "Notification email" };
 
-async function attempt(prisma: PrismaClient, row: Claimed, timeoutMs: number, transports: TransportConfig | undefined): Promise<Attempt> {
+async function attempt(prisma: PrismaClient, row: Claimed, opts: { timeoutMs: number; leaseMs: number }, config: DeliveryConfig | undefined): Promise<Attempt> {
+  const { timeoutMs, leaseMs } = opts;
   if (row.kind === "PARTNER_WEBHOOK") return { error: await postWebhook(row, timeoutMs) };
-  if (!transports) return { error: "No transport configuration in this worker" };
+  if (!config) return { error: "No transport configuration in this worker" };
+  const transports = config.transports;
   try {
     if (row.kind === "EMAIL") {
       const mail = row.payload as unknown as EmailPayload;
-      await sendEmail(transports, mail, timeoutMs);
+      await sendEmail(transports, mail, timeoutMs, config);
       return { externalId: mail.messageId };
     }
     if (row.kind === "GRAPH_API") {
       const channel = row.channelId ? await prisma.channel.findFirst({ where: { accountId: row.accountId, id: row.channelId }, select: { credentials: true } }) : null;
-      return await sendGraphMessage(transports, channel, row.payload as unknown as GraphPayload, timeoutMs);
+      return await sendGraphMessage(transports, channel, row.payload as unknown as GraphPayload, timeoutMs, {
+        // Without PUBLIC_URL a signed URL would be a path on this server that Meta cannot fetch:
+        // no link, and the file is left out of the send (see sendGraphMessage).
+        linkFor: async (attachmentId) => (transports.publicUrl ? signedDownloadUrl(config, attachmentId, MEDIA_LINK_TTL_SECONDS) : null),
+        // One delivery may be several Graph requests: remember each accepted one (and hold the
+        // lease a little longer) so a retry sends only the rest.
+        onProgress: async (progress) => {
+          await prisma.outboundDelivery.update({
+            where: { id: row.id },
+            data: { payload: { ...row.payload, progress } as unknown as Prisma.InputJsonValue, lockedUntil: new Date(Date.now() + leaseMs) },
+          });
+        },
+      });
     }
     const mail = await buildNotificationEmail(prisma, transports, row);
     if (!mail) return { error: "The recipient user no longer exists", permanent: true };
@@ -180,8 +214,8 @@ async function postWebhook(row: Claimed, timeoutMs: number): Promise<string | un
   return error;
 }
 
-async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pick<DeliveryOptions, "baseDelayMs" | "maxDelayMs" | "maxAgeMs" | "timeoutMs">>, transports: TransportConfig | undefined) {
-  const { error, permanent, externalId } = await attempt(prisma, row, opts.timeoutMs, transports);
+async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pick<DeliveryOptions, "baseDelayMs" | "maxDelayMs" | "maxAgeMs" | "timeoutMs" | "leaseMs">>, config: DeliveryConfig | undefined) {
+  const { error, permanent, externalId } = await attempt(prisma, row, opts, config);
   const now = new Date();
   // A notification email's messageId is the customer's message it tells about: never touch its status.
   const ownMessage = row.messageId && row.kind !== "NOTIFICATION_EMAIL" ? row.messageId : null;
@@ -223,7 +257,7 @@ export interface DeliveryWorkerOptions extends DeliveryOptions {
  * worker picks them up, and a worker that died mid-delivery releases its rows when their lease ends.
  * `stop()` ends the loop and waits for the round in flight.
  */
-export function startDeliveryWorker(services: Pick<Services, "prisma"> & { config?: Pick<Services["config"], "transports"> }, opts: DeliveryWorkerOptions = {}): { stop(): Promise<void> } {
+export function startDeliveryWorker(services: Pick<Services, "prisma"> & { config?: DeliveryConfig }, opts: DeliveryWorkerOptions = {}): { stop(): Promise<void> } {
   const { pollIntervalMs = 1000, log = (m: string) => console.error(m), ...delivery } = opts;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -232,7 +266,7 @@ export function startDeliveryWorker(services: Pick<Services, "prisma"> & { confi
     while (!stopped) {
       let handled = 0;
       try {
-        handled = await deliverDue(services.prisma, delivery, services.config?.transports);
+        handled = await deliverDue(services.prisma, delivery, services.config);
       } catch (err) {
         if (!stopped) log(`[deliveries] ${(err as Error).stack ?? String(err)}`);
       }

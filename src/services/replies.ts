@@ -6,8 +6,10 @@ import { recordEvents, transactionWithEvents } from "../realtime/events.js";
 import { ChannelOffError, ConflictError, MessagingWindowClosedError, ValidationError } from "./errors.js";
 import { findVisibleConversation } from "./conversations.js";
 import { attachmentSchema, checkCapabilities, type AttachmentInput } from "./intake.js";
-import { buildWebhookPayload, outboundKindFor, queueTransportDelivery } from "./deliveries.js";
+import { buildWebhookPayload, outboundKindFor, queueTransportDelivery, type OutboundAttachment } from "./deliveries.js";
+import { readUpload } from "./attachments-store.js";
 import { parseInput } from "./validation.js";
+import { sanitizeRichText } from "./rich-text.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -18,7 +20,7 @@ export interface ReplyInput {
   conversationId: string;
   text?: string | null;
   richText?: string | null;
-  attachments?: AttachmentInput[] | null;
+  attachments?: ReplyAttachmentInput[] | null;
   /** The message answered; default: the latest customer or agent message (comments excluded). */
   inReplyToId?: string | null;
   /** The channel to send through; default: the conversation's. */
@@ -27,11 +29,49 @@ export interface ReplyInput {
   idempotencyKey?: string | null;
 }
 
+/** An attachment of a reply: a link (`url`) or a file uploaded through POST /attachments (`upload`, its token). */
+export type ReplyAttachmentInput = Omit<AttachmentInput, "url" | "storageKey"> & { url?: string | null; upload?: string | null };
+
+const replyAttachmentSchema = attachmentSchema
+  .extend({ url: attachmentSchema.shape.url.nullish(), upload: z.string().trim().min(1, "Must not be empty").max(4096).nullish() })
+  .superRefine((a, issues) => {
+    if (a.url && a.upload) for (const path of ["url", "upload"]) issues.addIssue({ code: "custom", path: [path], message: "Give either url or upload, not both" });
+    if (!a.url && !a.upload) for (const path of ["url", "upload"]) issues.addIssue({ code: "custom", path: [path], message: "A url or an upload is required" });
+  });
+
+const UPLOAD_REFUSED = { invalid: "Not a valid upload of this account", expired: "This upload has expired: upload the file again", missing: "This upload's file is no longer stored: upload it again" };
+
+/**
+ * The attachments of a reply as they will be stored: links as given; uploads from their token
+ * (storage key, MIME type and size; the name unless one is given). Ids are chosen here so the
+ * outbound delivery can sign download links to them. A token that is altered, of another account,
+ * expired or whose file is gone is a ValidationError on input.attachments.<i>.upload.
+ */
+async function resolveAttachments(ctx: AgentContext, attachments: z.output<typeof replyAttachmentSchema>[]): Promise<OutboundAttachment[]> {
+  const errors: { path: string[]; message: string }[] = [];
+  const resolved = await Promise.all(
+    attachments.map(async (a, i): Promise<OutboundAttachment> => {
+      const base = { id: randomUUID(), kind: a.kind, name: a.name ?? null };
+      if (!a.upload) return { ...base, url: a.url ?? null, storageKey: null, mimeType: a.mimeType ?? null, size: a.size ?? null };
+      const read = await readUpload(ctx.config, a.upload, ctx.accountId);
+      if (!read.ok) {
+        errors.push({ path: ["input", "attachments", String(i), "upload"], message: UPLOAD_REFUSED[read.reason] });
+        return { ...base, url: null, storageKey: null, mimeType: null, size: null };
+      }
+      const { storageKey, name, mimeType, size } = read.upload;
+      return { ...base, url: null, storageKey, name: a.name ?? name, mimeType, size };
+    }),
+  );
+  if (errors.length) throw new ValidationError(errors);
+  return resolved;
+}
+
 const replySchema = z
   .object({
     text: z.string().max(100_000).nullish(),
-    richText: z.string().max(200_000).nullish(),
-    attachments: z.array(attachmentSchema).max(50).nullish(),
+    // What other agents and the customer's mail client render: only the rich-text allowlist is kept.
+    richText: z.string().max(200_000).nullish().transform((html) => (html == null ? html : sanitizeRichText(html))),
+    attachments: z.array(replyAttachmentSchema).max(50).nullish(),
     idempotencyKey: z.string().trim().min(1).max(255).nullish(),
   })
   .refine((v) => v.text?.trim() || v.richText?.trim() || v.attachments?.length, { message: "A reply needs text, rich text or an attachment", path: ["text"] });
@@ -82,6 +122,8 @@ async function claimIdempotencyKey(tx: Tx, accountId: string, key: string, reque
  *   deleted: ChannelOffError; Messenger more than 7 days after the last inbound message:
  *   MessagingWindowClosedError.
  * - In reply to `inReplyToId` (a message of this conversation) or the latest message.
+ * - Attachments are links (url) or files uploaded through POST /attachments (upload token, see
+ *   resolveAttachments); uploads are refused on CUSTOM channels (partners get links only).
  * - On a CUSTOM channel, attachments are checked against the app's capabilities and an
  *   OutboundDelivery (PARTNER_WEBHOOK) is written with the message; its deliveryStatus starts
  *   PENDING. TEAM_EMAIL (EMAIL) and FACEBOOK_MESSENGER / WHATSAPP (GRAPH_API) replies get their
@@ -98,13 +140,19 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
     const previous = await claimIdempotencyKey(tx, ctx.accountId, data.idempotencyKey, requestHash);
     if (previous) return previous;
   }
+  const attachments = await resolveAttachments(ctx, data.attachments ?? []);
   const full = await tx.conversation.findUniqueOrThrow({ where: { id: conversation.id }, include: { contact: true } });
   const channelId = input.channelId ?? conversation.channelId;
   const channel: ChannelWithApp | null = await tx.channel.findFirst({ where: { id: channelId, accountId: ctx.accountId }, include: { channelApp: true } });
   if (!channel) throw ValidationError.field("input.channelId", "Unknown channel");
   checkSendable(channel, conversation, now);
   if (!(await canReach(tx, channel, full))) throw ValidationError.field("input.channelId", "This channel cannot reach the conversation's contact");
-  if (channel.type === "CUSTOM" && channel.channelApp) checkCapabilities(channel.channelApp, { richText: data.richText, attachments: data.attachments as AttachmentInput[] });
+  if (channel.type === "CUSTOM") {
+    // A partner webhook carries attachments as links; an uploaded file has none to give it.
+    const uploads = (data.attachments ?? []).flatMap((a, i) => (a.upload ? [{ path: ["input", "attachments", String(i), "upload"], message: "This channel takes attachments as links (url) only" }] : []));
+    if (uploads.length) throw new ValidationError(uploads);
+    if (channel.channelApp) checkCapabilities(channel.channelApp, { richText: data.richText, attachments });
+  }
 
   const inReplyTo = input.inReplyToId
     ? await tx.message.findFirst({ where: { id: input.inReplyToId, accountId: ctx.accountId, conversationId: conversation.id } })
@@ -129,15 +177,15 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
       inReplyToId: inReplyTo?.id ?? null,
       deliveryStatus: custom || transportKind ? "PENDING" : null,
       createdAt: now,
-      attachments: data.attachments?.length ? { create: data.attachments.map((a) => ({ kind: a.kind, url: a.url, name: a.name ?? null, mimeType: a.mimeType ?? null, size: a.size ?? null })) } : undefined,
+      attachments: attachments.length ? { create: attachments } : undefined,
     },
   });
   if (custom) {
     // Snapshot the webhook body now: the delivery must not depend on later edits or deletions.
-    const payload = buildWebhookPayload({ message, attachments: data.attachments ?? [], conversation: full, channelId: channel.id, inReplyToExternalId: inReplyTo?.externalId ?? null });
+    const payload = buildWebhookPayload({ message, attachments, conversation: full, channelId: channel.id, inReplyToExternalId: inReplyTo?.externalId ?? null });
     await tx.outboundDelivery.create({ data: { accountId: ctx.accountId, kind: "PARTNER_WEBHOOK", messageId: message.id, channelId: channel.id, payload: payload as Prisma.InputJsonValue } });
   } else if (transportKind) {
-    await queueTransportDelivery(tx, ctx.config.transports, { kind: transportKind, message, conversation: full, channel, inReplyTo, attachments: data.attachments ?? [] });
+    await queueTransportDelivery(tx, ctx.config.transports, { kind: transportKind, message, conversation: full, channel, inReplyTo, attachments });
   }
   await tx.$executeRaw`
     UPDATE "Conversation" SET "lastActivityAt" = ${now}, "updatedAt" = ${now}, "firstResponseAt" = COALESCE("firstResponseAt", ${now}),

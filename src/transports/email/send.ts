@@ -1,7 +1,10 @@
+import { stat } from "node:fs/promises";
 import nodemailer, { type Transporter } from "nodemailer";
 import type { Channel, Contact, Conversation, Message, Prisma, PrismaClient } from "../../generated/prisma/client.js";
-import type { TransportConfig } from "../../config.js";
+import type { Config, TransportConfig } from "../../config.js";
+import { attachmentPath } from "../../services/attachments-store.js";
 import { renderSignature, type TeamEmailSettings } from "../../services/channel-settings.js";
+import { PermanentSendError } from "../meta/graph-api.js";
 import { isMessageId, newMessageId } from "./threading.js";
 
 type Tx = Prisma.TransactionClient;
@@ -16,6 +19,15 @@ export interface EmailPayload {
   messageId: string;
   inReplyTo: string | null;
   references: string[];
+  /** Files kept by this server, sent as MIME attachments (links stay in the text). */
+  attachments?: EmailFile[];
+}
+
+/** A stored file attached to an email, read from the attachments store when the email is sent. */
+export interface EmailFile {
+  storageKey: string;
+  filename: string;
+  contentType: string;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -33,11 +45,19 @@ export function replySubject(subject: string | null, company: string): string {
  * at the team address; To the contact's (or visitor's) email; Subject "Re: <conversation
  * subject>"; the team signature rendered for the sending agent appended to the text and HTML; a
  * new Message-ID; In-Reply-To / References from the message answered so mail clients thread it.
+ * Attachments that are files kept by this server go as MIME attachments; link attachments are
+ * listed in the text as links (the server never fetches a URL it was given).
  */
 export async function buildEmailPayload(
   tx: Tx,
   config: TransportConfig,
-  args: { message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; inReplyTo: Message | null; attachments?: { url?: string | null; name?: string | null }[] },
+  args: {
+    message: Message;
+    conversation: Conversation & { contact: Contact | null };
+    channel: Channel;
+    inReplyTo: Message | null;
+    attachments?: { url?: string | null; storageKey?: string | null; name?: string | null; mimeType?: string | null }[];
+  },
 ): Promise<EmailPayload> {
   const { message, conversation, channel, inReplyTo } = args;
   const [account, author, inbox] = await Promise.all([
@@ -52,7 +72,8 @@ export async function buildEmailPayload(
   const toAddress = conversation.contact?.email ?? conversation.visitorEmail;
 
   const signature = author ? renderSignature(channel, author) : { text: "", format: "PLAIN" as const };
-  const links = (args.attachments ?? []).filter((a) => a.url).map((a) => `${a.name ?? "Attachment"}: ${a.url}`);
+  const links = (args.attachments ?? []).filter((a) => a.url && !a.storageKey).map((a) => `${a.name ?? "Attachment"}: ${a.url}`);
+  const files = (args.attachments ?? []).flatMap((a) => (a.storageKey ? [{ storageKey: a.storageKey, filename: a.name ?? "attachment", contentType: a.mimeType ?? "application/octet-stream" }] : []));
   const body = message.text ?? (message.richText ? htmlToText(message.richText) : "");
   const textParts = [body, links.length ? `Attachments:\n${links.join("\n")}` : ""];
   if (signature.text) textParts.push(`-- \n${signature.format === "HTML" ? htmlToText(signature.text) : signature.text}`);
@@ -78,6 +99,7 @@ export async function buildEmailPayload(
     messageId: newMessageId(message.id, config.smtpFromDomain),
     inReplyTo: parentId ?? references.at(-1) ?? null,
     references,
+    ...(files.length ? { attachments: files } : {}),
   };
 }
 
@@ -112,17 +134,42 @@ function transporter(smtpUrl: string): Transporter {
   return t;
 }
 
+/** Where each attached file is, checked to exist: a file that is gone will not come back (PermanentSendError). */
+async function attachedFiles(store: Pick<Config, "dataDir"> | undefined, files: EmailFile[]) {
+  if (files.length && !store) throw new Error("This worker has no attachments store");
+  return Promise.all(
+    files.map(async (f) => {
+      const file = attachmentPath(store!, f.storageKey);
+      if (!(await stat(file).catch(() => null))?.isFile()) throw new PermanentSendError(`The attached file "${f.filename}" is no longer stored`);
+      return { filename: f.filename, contentType: f.contentType, path: file };
+    }),
+  );
+}
+
 /**
- * Hands one email to the SMTP server of SMTP_URL. Resolves when the server accepted it; throws
- * with the server's answer otherwise (the worker retries).
+ * Hands one email to the SMTP server of SMTP_URL, its `attachments` read from the attachments
+ * store of `store` (DATA_DIR). Resolves when the server accepted it; throws with the server's
+ * answer otherwise (the worker retries).
  */
 export async function sendEmail(
   config: TransportConfig,
-  mail: { from: { name: string; address: string }; to: { name: string | null; address: string } | null; subject: string; text: string; html?: string | null; messageId?: string; inReplyTo?: string | null; references?: string[] },
+  mail: {
+    from: { name: string; address: string };
+    to: { name: string | null; address: string } | null;
+    subject: string;
+    text: string;
+    html?: string | null;
+    messageId?: string;
+    inReplyTo?: string | null;
+    references?: string[];
+    attachments?: EmailFile[];
+  },
   timeoutMs: number,
+  store?: Pick<Config, "dataDir">,
 ): Promise<void> {
   if (!config.smtpUrl) throw new Error("SMTP_URL is not configured");
   if (!mail.to) throw new Error("The contact has no email address");
+  const attachments = await attachedFiles(store, mail.attachments ?? []);
   const send = transporter(config.smtpUrl).sendMail({
     from: mail.from,
     to: mail.to.name ? { name: mail.to.name, address: mail.to.address } : mail.to.address,
@@ -132,6 +179,7 @@ export async function sendEmail(
     messageId: mail.messageId,
     inReplyTo: mail.inReplyTo ?? undefined,
     references: mail.references?.length ? mail.references : undefined,
+    attachments: attachments.length ? attachments : undefined,
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -1,4 +1,4 @@
-import type { Channel, Contact, Conversation, DeliveryStatus, Message, Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import type { AttachmentKind, Channel, Contact, Conversation, DeliveryStatus, Message, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import type { TransportConfig } from "../../config.js";
 import { transactionWithEvents } from "../../realtime/events.js";
 import { recordMessagesUpdated } from "../../services/message-events.js";
@@ -23,6 +23,24 @@ export interface GraphPayload {
   quickReplies?: [string, string][];
   /** Set the page's Messenger greeting (Messenger Profile API) to `text` instead of sending a message. */
   profileGreeting?: boolean;
+  /** Sent as media messages after the text, one request each. */
+  attachments?: GraphAttachment[];
+  /** Written by the worker after each accepted request, so a retry sends only what is left. */
+  progress?: GraphProgress;
+}
+
+/** An attachment of a Graph API send: a link, or a file kept by this server (`attachmentId`, linked when sent). */
+export interface GraphAttachment {
+  kind: AttachmentKind;
+  url?: string | null;
+  attachmentId?: string | null;
+  name?: string | null;
+}
+
+/** The requests of a multi-request send that Meta accepted ("text", "attachment:<index>"), and the id of the first. */
+export interface GraphProgress {
+  done: string[];
+  externalId: string | null;
 }
 
 /**
@@ -34,11 +52,9 @@ export async function queueMessengerGreeting(tx: Tx, channel: Pick<Channel, "id"
   await tx.outboundDelivery.create({ data: { accountId: channel.accountId, kind: "GRAPH_API", channelId: channel.id, payload: payload as unknown as Prisma.InputJsonValue } });
 }
 
-/** The text of a message as a Graph API text message: rich text flattened, attachment links appended. */
-function flatText(message: Pick<Message, "text" | "richText">, attachments: { url?: string | null; name?: string | null }[] = []) {
-  const body = message.text ?? (message.richText ?? "").replace(/<[^>]*>/g, "").trim();
-  const links = attachments.filter((a) => a.url).map((a) => `${a.name ?? "Attachment"}: ${a.url}`);
-  return [body, ...links].filter(Boolean).join("\n");
+/** The text of a message as a Graph API text message: rich text flattened (attachments go as media messages). */
+function flatText(message: Pick<Message, "text" | "richText">) {
+  return message.text ?? (message.richText ?? "").replace(/<[^>]*>/g, "").trim();
 }
 
 /** The phone number id Meta gave for a WhatsApp channel: from its settings, else from its latest inbound message. */
@@ -56,10 +72,19 @@ export async function whatsAppPhoneNumberId(tx: Tx | PrismaClient, channel: Pick
  * Builds the Graph API send of a reply through a Messenger or WhatsApp channel, in the reply
  * transaction: the recipient is the contact's handle on that channel (PSID / wa_id), else the
  * conversation's thread key on its own channel, else (WhatsApp) the contact's phone digits.
+ * Attachments become media messages after the text: links as given, files kept by this server by
+ * attachment id (their signed link is made when sent, so it is fresh on every retry).
  */
 export async function buildGraphPayload(
   tx: Tx,
-  args: { message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; attachments?: { url?: string | null; name?: string | null }[]; automated?: boolean; quickReplies?: [string, string][] },
+  args: {
+    message: Message;
+    conversation: Conversation & { contact: Contact | null };
+    channel: Channel;
+    attachments?: { id: string; kind: AttachmentKind; url: string | null; storageKey: string | null; name: string | null }[];
+    automated?: boolean;
+    quickReplies?: [string, string][];
+  },
 ): Promise<GraphPayload> {
   const { message, conversation, channel } = args;
   const handle = conversation.contactId
@@ -73,7 +98,10 @@ export async function buildGraphPayload(
     platform: whatsapp ? "WHATSAPP" : "MESSENGER",
     senderId: whatsapp ? await whatsAppPhoneNumberId(tx, channel) : channel.facebookPageId,
     recipient,
-    text: flatText(message, args.attachments),
+    text: flatText(message),
+    ...(args.attachments?.length
+      ? { attachments: args.attachments.map((a) => ({ kind: a.kind, url: a.url, attachmentId: a.storageKey ? a.id : null, name: a.name })) }
+      : {}),
     ...(args.automated ? { automated: true, windowEndsAt: new Date(last.getTime() + MESSENGER_AUTOMATED_WINDOW_MS).toISOString() } : {}),
     ...(args.quickReplies ? { quickReplies: args.quickReplies } : {}),
   };
@@ -94,48 +122,101 @@ async function graphError(res: Response): Promise<string> {
 /** A send that must not be retried (the worker marks it FAILED at once). */
 export class PermanentSendError extends Error {}
 
+/** Messenger's attachment type and WhatsApp's media type of an attachment kind. */
+function mediaType(platform: GraphPayload["platform"], kind: AttachmentKind): string {
+  if (kind === "IMAGE") return "image";
+  if (kind === "AUDIO" || kind === "VOICE_NOTE") return "audio";
+  if (kind === "VIDEO") return "video";
+  return platform === "MESSENGER" ? "file" : "document";
+}
+
+export interface GraphSendOptions {
+  now?: Date;
+  /**
+   * An absolute link Meta can fetch for a file kept by this server (a signed download URL under
+   * PUBLIC_URL); null when there is none.
+   */
+  linkFor?: (attachmentId: string) => Promise<string | null>;
+  /** Called after each request Meta accepted; should persist `progress` in the payload. A failure here fails the attempt. */
+  onProgress?: (progress: GraphProgress) => Promise<void>;
+}
+
 /**
- * POSTs one message to {GRAPH_API_BASE_URL}/{page id | phone number id}/messages with the
- * channel's access token (credentials.accessToken) or META_ACCESS_TOKEN. Returns the id Meta gave
- * the message (message_id / messages[0].id), which becomes the message's externalId so receipts
- * find it. Throws on any failure (the worker retries), PermanentSendError when retrying is useless.
+ * POSTs a message to {GRAPH_API_BASE_URL}/{page id | phone number id}/messages with the channel's
+ * access token (credentials.accessToken) or META_ACCESS_TOKEN: the text (if any), then one media
+ * message per attachment (Messenger `attachment: { type, payload: { url, is_reusable } }`,
+ * WhatsApp `type: image|audio|video|document` with a `link`). Returns the id Meta gave the first
+ * request (message_id / messages[0].id), which becomes the message's externalId so receipts find
+ * it. Throws on any failure (the worker retries), PermanentSendError when retrying is useless.
+ *
+ * Retries: requests listed in `payload.progress.done` are skipped, and `onProgress` is called
+ * after each accepted one, so a retry after a failed attachment does not resend the text. Each
+ * request is still at least once: if Meta accepted one but the process stopped (or onProgress
+ * failed) before its progress was written, the retry sends it again.
  */
-export async function sendGraphMessage(config: TransportConfig, channel: Pick<Channel, "credentials"> | null, payload: GraphPayload, timeoutMs: number, now = new Date()): Promise<{ externalId: string | null }> {
+export async function sendGraphMessage(config: TransportConfig, channel: Pick<Channel, "credentials"> | null, payload: GraphPayload, timeoutMs: number, opts: GraphSendOptions = {}): Promise<{ externalId: string | null }> {
+  const now = opts.now ?? new Date();
   if (payload.automated && payload.windowEndsAt && now > new Date(payload.windowEndsAt)) {
     throw new PermanentSendError("Messenger allows automated messages only within 24 hours of the customer's last message");
   }
   if (!payload.senderId) throw new Error(payload.platform === "MESSENGER" ? "The channel has no Facebook page id" : "The WhatsApp phone number id is not known yet");
   const token = (channel?.credentials as { accessToken?: string } | null)?.accessToken ?? config.metaAccessToken;
   if (!token) throw new Error("No Graph API access token (channel credentials or META_ACCESS_TOKEN)");
-  if (payload.profileGreeting) {
-    const res = await fetch(`${config.graphApiBaseUrl}/${encodeURIComponent(payload.senderId)}/messenger_profile`, {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${config.graphApiBaseUrl}/${encodeURIComponent(payload.senderId!)}/${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ greeting: [{ locale: "default", text: payload.text }] }),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw new Error(await graphError(res));
+    return res;
+  };
+  if (payload.profileGreeting) {
+    const res = await post("messenger_profile", { greeting: [{ locale: "default", text: payload.text }] });
     await res.arrayBuffer().catch(() => undefined);
     return { externalId: null };
   }
   if (!payload.recipient) throw new PermanentSendError("The contact has no handle on this channel");
-  const body =
-    payload.platform === "MESSENGER"
-      ? {
-          recipient: { id: payload.recipient },
-          messaging_type: "RESPONSE",
-          message: { text: payload.text, ...(payload.quickReplies ? { quick_replies: payload.quickReplies.map(([title, p]) => ({ content_type: "text", title, payload: p })) } : {}) },
-        }
-      : { messaging_product: "whatsapp", recipient_type: "individual", to: payload.recipient, type: "text", text: { body: payload.text } };
-  const res = await fetch(`${config.graphApiBaseUrl}/${encodeURIComponent(payload.senderId)}/messages`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!res.ok) throw new Error(await graphError(res));
-  const json = (await res.json().catch(() => ({}))) as { message_id?: string; messages?: { id?: string }[] };
-  return { externalId: json.message_id ?? json.messages?.[0]?.id ?? null };
+  const messenger = payload.platform === "MESSENGER";
+  const requests: [key: string, body: Record<string, unknown>][] = [];
+  if (payload.text) {
+    requests.push([
+      "text",
+      messenger
+        ? {
+            recipient: { id: payload.recipient },
+            messaging_type: "RESPONSE",
+            message: { text: payload.text, ...(payload.quickReplies ? { quick_replies: payload.quickReplies.map(([title, p]) => ({ content_type: "text", title, payload: p })) } : {}) },
+          }
+        : { messaging_product: "whatsapp", recipient_type: "individual", to: payload.recipient, type: "text", text: { body: payload.text } },
+    ]);
+  }
+  for (const [i, a] of (payload.attachments ?? []).entries()) {
+    // A file kept here is linked only when PUBLIC_URL is set (linkFor gives null otherwise): Meta
+    // cannot fetch a relative URL. Such a file falls back to what every attachment without a URL
+    // got before media messages: it is left out of the send (the text still goes).
+    const link = a.url ?? (a.attachmentId && opts.linkFor ? await opts.linkFor(a.attachmentId) : null);
+    if (!link) continue;
+    const type = mediaType(payload.platform, a.kind);
+    requests.push([
+      `attachment:${i}`,
+      messenger
+        ? { recipient: { id: payload.recipient }, messaging_type: "RESPONSE", message: { attachment: { type, payload: { url: link, is_reusable: true } } } }
+        : { messaging_product: "whatsapp", recipient_type: "individual", to: payload.recipient, type, [type]: { link, ...(type === "document" && a.name ? { filename: a.name } : {}) } },
+    ]);
+  }
+  if (requests.length === 0) throw new PermanentSendError("Nothing to send: no text and no attachment Meta can fetch (files need PUBLIC_URL)");
+  const progress: GraphProgress = { done: [...(payload.progress?.done ?? [])], externalId: payload.progress?.externalId ?? null };
+  for (const [key, body] of requests) {
+    if (progress.done.includes(key)) continue;
+    const res = await post("messages", body);
+    const json = (await res.json().catch(() => ({}))) as { message_id?: string; messages?: { id?: string }[] };
+    progress.done.push(key);
+    progress.externalId ??= json.message_id ?? json.messages?.[0]?.id ?? null;
+    await opts.onProgress?.(progress);
+  }
+  return { externalId: progress.externalId };
 }
 
 const RANK: Record<DeliveryStatus, number> = { PENDING: 0, SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4 };

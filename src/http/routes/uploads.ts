@@ -1,0 +1,52 @@
+import type { TransportHandler } from "../transports.js";
+import { createContext } from "../../context.js";
+import { BodyTooLargeError, readBody, sendJson, sendTooLarge } from "../read-body.js";
+import { saveAttachmentFile, signUpload } from "../../services/attachments-store.js";
+
+/** The file's name from `x-filename` (raw or percent-encoded) or `?name=`: no path, no control characters. */
+function fileName(header: string | string[] | undefined, query: string | null): string {
+  let raw = (Array.isArray(header) ? header[0] : header) ?? query ?? "";
+  try {
+    raw = decodeURIComponent(raw);
+  } catch {
+    // not percent-encoded: keep it as sent
+  }
+  const name = raw.replace(/[\x00-\x1f\x7f]/g, "").split(/[\\/]/).pop()!.trim().slice(0, 255);
+  return name || "attachment";
+}
+
+/** The body's MIME type without parameters; anything unparsable is application/octet-stream. */
+function mimeType(header: string | undefined): string {
+  const type = (header ?? "").split(";")[0].trim().toLowerCase();
+  return /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : "application/octet-stream";
+}
+
+/**
+ * POST /attachments: an agent uploads one file (the raw body, its MIME type as content-type, its
+ * name in `x-filename` or `?name=`) to attach it to replies. Answers 201 `{ upload, name,
+ * mimeType, size }`, where `upload` is the token AttachmentInput.upload takes (24 hours). 401
+ * without a valid agent token (checked before the body is read), 413 over MAX_ATTACHMENT_BYTES and
+ * 400 for an empty body; nothing is stored on a refusal.
+ */
+export const handleAttachmentUpload: TransportHandler = async (req, res, { services, url, requestId }) => {
+  if (url.pathname !== "/attachments") return sendJson(res, 404, { error: "not_found" });
+  if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
+  // The same verification as /graphql (src/auth.ts through createContext).
+  const ctx = await createContext(services, { authorization: req.headers.authorization, requestId });
+  if (ctx.kind !== "agent") {
+    const reason = ctx.kind === "anonymous" ? (ctx.authError ?? "A valid agent token is required") : "Only agents may upload files";
+    return sendJson(res, 401, { error: "unauthenticated", reason }, { "www-authenticate": "Bearer", connection: "close" });
+  }
+  let content: Buffer;
+  try {
+    content = await readBody(req, services.config.transports.maxAttachmentBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return sendTooLarge(res, err);
+    throw err;
+  }
+  if (content.length === 0) return sendJson(res, 400, { error: "empty_body" });
+  const upload = { accountId: ctx.accountId, name: fileName(req.headers["x-filename"], url.searchParams.get("name")), mimeType: mimeType(req.headers["content-type"]), size: content.length };
+  const storageKey = await saveAttachmentFile(services.config, ctx.accountId, content);
+  const token = await signUpload(services.config, { ...upload, storageKey });
+  sendJson(res, 201, { upload: token, name: upload.name, mimeType: upload.mimeType, size: upload.size });
+};
