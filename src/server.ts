@@ -90,7 +90,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       res.end(JSON.stringify({ status: database ? "ok" : "unavailable", database: live ? undefined : database ? "ok" : "unavailable" }));
       return;
     }
-    if (await handleTransportRequest(req, res, services, requestId)) return;
+    if (await handleTransportRequest(req, res, services, requestId, rateLimits)) return;
     await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress });
   });
   httpServer.on("connection", (socket) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestAccount, createTestUser, startTestServer, type TestServer } from "./support/server.js";
 
@@ -56,6 +57,20 @@ describe("rate limits", () => {
     expect(limited.body.errors[0].extensions).toEqual({ code: "RATE_LIMITED", retryAfterSeconds: seconds });
     // The other callers are not affected.
     expect((await post(t.url, "{ viewer { id } }", tokens[1])).status).toBe(200);
+  });
+
+  it("file uploads spend the same budget: past it, POST /attachments is 429 and stores nothing", async () => {
+    const c = tokens[2]; // already over its budget (previous test)
+    const files = async () => (await readdir(t.config.dataDir, { recursive: true }).catch(() => [])).filter((f) => String(f).startsWith("attachments/")).length;
+    const before = await files();
+    const res = await fetch(new URL("/attachments", t.url), { method: "POST", headers: { authorization: `Bearer ${c}`, "content-type": "text/plain" }, body: "hello" });
+    expect(res.status).toBe(429);
+    const seconds = Number(res.headers.get("retry-after"));
+    expect(Number.isInteger(seconds) && seconds >= 1 && seconds <= 60).toBe(true);
+    expect(await res.json()).toEqual({ error: "rate_limited", retryAfterSeconds: seconds });
+    expect(await files()).toBe(before);
+    // A caller within its budget uploads.
+    expect((await fetch(new URL("/attachments", t.url), { method: "POST", headers: { authorization: `Bearer ${tokens[1]}`, "content-type": "text/plain" }, body: "hello" })).status).toBe(201);
   });
 
   it("answers over WebSocket with the same typed error and keeps the connection", async () => {

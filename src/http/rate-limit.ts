@@ -108,6 +108,8 @@ function isResult(value: unknown): value is ExecutionResult {
 
 export interface RateLimitPlugins {
   plugins: Plugin[];
+  /** Counts one operation against the caller's budget outside GraphQL (e.g. an upload); seconds to wait when over it. */
+  spend(ctx: LimitedContext): Promise<{ retryAfterSeconds: number } | undefined>;
   close(): Promise<void>;
 }
 
@@ -125,10 +127,14 @@ export function createRateLimits(limits: RateLimits, redisUrl?: string): RateLim
   const counter = redis ? fallbackCounter(redis, redisCounter(redis), memoryCounter()) : memoryCounter();
   const opsWindowMs = limits.operationsWindowSeconds * 1000;
 
-  const budget = async (ctx: LimitedContext): Promise<ExecutionResult | undefined> => {
+  const spend = async (ctx: LimitedContext): Promise<{ retryAfterSeconds: number } | undefined> => {
     const { count, resetInMs } = await counter.hit(`${limits.keyPrefix}ops:${callerIdentity(ctx)}`, opsWindowMs);
-    if (count <= limits.operationsMax) return undefined;
-    return { errors: [rateLimitedError(`Too many requests: at most ${limits.operationsMax} operations per ${limits.operationsWindowSeconds} s`, resetInMs / 1000)] };
+    return count <= limits.operationsMax ? undefined : { retryAfterSeconds: Math.max(1, Math.ceil(resetInMs / 1000)) };
+  };
+  const budget = async (ctx: LimitedContext): Promise<ExecutionResult | undefined> => {
+    const refused = await spend(ctx);
+    if (!refused) return undefined;
+    return { errors: [rateLimitedError(`Too many requests: at most ${limits.operationsMax} operations per ${limits.operationsWindowSeconds} s`, refused.retryAfterSeconds)] };
   };
 
   // @envelop/rate-limiter marks its refusals with extensions.http.statusCode 429 and a window
@@ -179,6 +185,7 @@ export function createRateLimits(limits: RateLimits, redisUrl?: string): RateLim
   return {
     // Order matters: the shaper must be registered before the limiter to see its stopped result.
     plugins: [generalBudget, shapeRefusals, ...(intake ? [intake as Plugin] : [])],
+    spend,
     async close() {
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -5,9 +5,18 @@ import { handleInboundEmail } from "./routes/email.js";
 import { handleMessengerRoute, handleWhatsAppRoute } from "./routes/meta.js";
 import { handleAttachmentDownload } from "./routes/attachments.js";
 import { handleAttachmentUpload } from "./routes/uploads.js";
+import type { RateLimitPlugins } from "./rate-limit.js";
 
 /** Handles one HTTP request of a built-in channel transport (webhooks, inbound email, files). */
-export type TransportHandler = (req: IncomingMessage, res: ServerResponse, ctx: { services: Services; url: URL; requestId: string }) => Promise<void>;
+export type TransportHandler = (req: IncomingMessage, res: ServerResponse, ctx: TransportContext) => Promise<void>;
+
+export interface TransportContext {
+  services: Services;
+  url: URL;
+  requestId: string;
+  /** The caller's operations budget (the same as GraphQL's), for routes that act for an agent. */
+  rateLimits?: Pick<RateLimitPlugins, "spend">;
+}
 
 /**
  * The transport endpoints beside /graphql, by path prefix. Each transport module appends its own
@@ -23,12 +32,18 @@ const routes: Array<[prefix: string, handler: TransportHandler]> = [
 ];
 
 /** Answers the request when its path belongs to a transport; false lets the caller go on. */
-export async function handleTransportRequest(req: IncomingMessage, res: ServerResponse, services: Services, requestId: string): Promise<boolean> {
+export async function handleTransportRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: Services,
+  requestId: string,
+  rateLimits?: Pick<RateLimitPlugins, "spend">,
+): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const route = routes.find(([prefix]) => url.pathname.startsWith(prefix));
   if (!route) return false;
   try {
-    await route[1](req, res, { services, url, requestId });
+    await route[1](req, res, { services, url, requestId, rateLimits });
   } catch (err) {
     console.error(`[transport ${route[0]}] request ${requestId}: ${(err as Error).stack ?? String(err)}`);
     if (!res.headersSent) {

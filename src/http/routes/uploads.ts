@@ -25,10 +25,11 @@ function mimeType(header: string | undefined): string {
  * POST /attachments: an agent uploads one file (the raw body, its MIME type as content-type, its
  * name in `x-filename` or `?name=`) to attach it to replies. Answers 201 `{ upload, name,
  * mimeType, size }`, where `upload` is the token AttachmentInput.upload takes (24 hours). 401
- * without a valid agent token (checked before the body is read), 413 over MAX_ATTACHMENT_BYTES and
+ * without a valid agent token (checked before the body is read), 429 past the agent's operations
+ * budget (RATE_LIMIT_OPERATIONS_MAX, shared with GraphQL), 413 over MAX_ATTACHMENT_BYTES and
  * 400 for an empty body; nothing is stored on a refusal.
  */
-export const handleAttachmentUpload: TransportHandler = async (req, res, { services, url, requestId }) => {
+export const handleAttachmentUpload: TransportHandler = async (req, res, { services, url, requestId, rateLimits }) => {
   if (url.pathname !== "/attachments") return sendJson(res, 404, { error: "not_found" });
   if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
   // The same verification as /graphql (src/auth.ts through createContext).
@@ -36,6 +37,12 @@ export const handleAttachmentUpload: TransportHandler = async (req, res, { servi
   if (ctx.kind !== "agent") {
     const reason = ctx.kind === "anonymous" ? (ctx.authError ?? "A valid agent token is required") : "Only agents may upload files";
     return sendJson(res, 401, { error: "unauthenticated", reason }, { "www-authenticate": "Bearer", connection: "close" });
+  }
+  // An upload is an operation: it spends the agent's budget like a GraphQL request does.
+  const refused = await rateLimits?.spend({ ...ctx, ip: req.socket.remoteAddress });
+  if (refused) {
+    const seconds = String(refused.retryAfterSeconds);
+    return sendJson(res, 429, { error: "rate_limited", retryAfterSeconds: refused.retryAfterSeconds }, { "retry-after": seconds, connection: "close" });
   }
   let content: Buffer;
   try {
