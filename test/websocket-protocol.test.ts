@@ -1,6 +1,9 @@
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
+import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
+import { ConvPublishDocument } from "./generated/graphql.js";
+import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 
 let t: TestServer;
 let account: TestAccount;
@@ -108,7 +111,7 @@ describe("graphql-transport-ws protocol", () => {
   });
 
   it("sends well-formed next frames whatever the operation id holds", async () => {
-    // Payload JSON is spliced into frames; ids that look like the splice marker or like JSON stay ids.
+    // `next` frames are assembled from pieces of JSON: ids with quotes, braces or control characters stay ids.
     const c = await open();
     await c.init();
     const ids = ["\u0001payload", '"}', 'x","payload":{"data":null}'];
@@ -118,6 +121,31 @@ describe("graphql-transport-ws protocol", () => {
       expect(frame.payload).toEqual({ data: { heartbeat: 1 } });
     }
     for (const id of ids) c.send({ id, type: "complete" });
+  });
+
+  it("an event whose row is gone arrives as a masked error with the request id, and the subscription goes on", async () => {
+    const inbox = await createInbox(t.prisma, account.accountId, { userIds: [account.agent.id] });
+    const partner = await createPartnerApp(t.prisma, t.server.services.auth);
+    const channelId = toGlobalId("Channel", (await createChannel(t.prisma, { accountId: account.accountId, inboxId: inbox.id, channelAppId: partner.app.id })).id);
+    const publish = (text: string) =>
+      t.client(partner.token).request(ConvPublishDocument, { input: { channelId, externalId: externalId("gone"), threadKey: "gone", sender: { name: "Ann" }, text } });
+    const first = await publish("soon gone");
+    if (first.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error(first.publishInboundMessage.__typename);
+    await t.prisma.message.delete({ where: { id: fromGlobalId(first.publishInboundMessage.message.id, "Message") } });
+
+    const c = await open();
+    await c.init();
+    // Replays the account's events from the start: the deleted message's event cannot be loaded.
+    c.send({ id: "m", type: "subscribe", payload: { query: 'subscription { messageAdded(after: "0") { text } }' } });
+    const failed = await c.next((m) => m.type === "next" && m.id === "m");
+    expect(failed.payload.data).toBeNull();
+    expect(failed.payload.errors).toHaveLength(1);
+    expect(failed.payload.errors[0].message).toBe("Unexpected error.");
+    expect(failed.payload.errors[0].extensions).toEqual({ code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) });
+    expect(JSON.stringify(failed.payload)).not.toMatch(/prisma|findUnique|No record/i);
+    await publish("still here");
+    const next = await c.next((m) => m.type === "next" && m.id === "m" && m !== failed);
+    expect(next.payload).toEqual({ data: { messageAdded: { text: "still here" } } });
   });
 
   it("refuses subscriptions past the per-connection cap with an error message and keeps the others", async () => {

@@ -30,7 +30,7 @@ export function maskOne(error: GraphQLError, requestId: string | undefined, log:
   return new GraphQLError(MASKED_MESSAGE, { nodes: error.nodes, path: error.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId } });
 }
 
-function maskResult(result: ExecutionResult, requestId: string | undefined, log: Log): ExecutionResult | undefined {
+export function maskResult(result: ExecutionResult, requestId: string | undefined, log: Log): ExecutionResult | undefined {
   if (!result.errors?.length) return undefined;
   return { ...result, errors: result.errors.map((e) => maskOne(e, requestId, log)) };
 }

@@ -8,7 +8,9 @@ import type { Auth } from "../auth.js";
 import type { Config } from "../config.js";
 import { bearerToken } from "../context.js";
 import { UnauthenticatedError } from "../services/errors.js";
-import { serveGraphQLOverWebSocket } from "./ws-connections.js";
+import { sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
+import { maskResult } from "./errors.js";
+import { deliverTo } from "../realtime/shared-execution.js";
 
 /** Largest WebSocket message accepted; bigger ones close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 1024 * 1024;
@@ -54,6 +56,7 @@ export function startWebSocketServer(opts: {
   log?: (msg: string) => void;
 }) {
   const { yoga, auth, config } = opts;
+  const log = opts.log ?? console.error;
   const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD });
   const server = serveGraphQLOverWebSocket<Record<string, unknown>, ConnectionState>(
     {
@@ -73,7 +76,7 @@ export function startWebSocketServer(opts: {
       onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as Promise<ExecutionResult>,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as Promise<ExecutionResult>,
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         // ctx.subscriptions already holds this operation's id.
         if (Object.keys(ctx.subscriptions).length > config.websocket.maxSubscriptions) {
           return [
@@ -101,21 +104,29 @@ export function startWebSocketServer(opts: {
         }
         const errors = validate(schema, document);
         if (errors.length) return errors;
+        const contextValue = await contextFactory();
+        // Subscription results go from the shared execution straight to this socket.
+        const socket = ctx.extra.socket;
+        deliverTo(contextValue, {
+          next: (result) => {
+            const masked = result.errors?.length ? (maskResult(result, requestId, log) ?? result) : result;
+            sendNext(socket, id, masked.errors?.length ? { ...masked, errors: withoutHttp(masked.errors) } : masked);
+          },
+        });
         return {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
       },
-      // The result itself, not graphql-ws's copy: a result shared by many subscribers is serialised once.
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: withoutHttp(result.errors) } : result),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: withoutHttp(result.errors) } : undefined),
       onError: (_ctx, _id, _payload, errors) => withoutHttp(errors),
     },
     wss,
-    opts.log ?? console.error,
+    log,
   );
   return {
     wss,

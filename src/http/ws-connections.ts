@@ -38,29 +38,27 @@ function sendBatched(socket: WebSocket, data: string) {
   socket.send(data);
 }
 
-/**
- * One subscription result is often sent to many clients (shared execution): its JSON is made once
- * and spliced into each client's `next` frame. graphql-ws serialises `{ id, type, payload }` with
- * our replacer, which puts a marker in place of a known payload (and so skips walking it); `send`,
- * called right after with that frame, swaps the marker for the payload's JSON.
- */
+/** JSON of a subscription result, made once per result object: a shared result goes to many sockets. */
 const payloadJson = new WeakMap<object, string>();
-const MARK = "\u0001payload";
-const MARK_TAIL = `${JSON.stringify(MARK)}}`;
-let splice: string | undefined;
-function nextPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
-  if (key !== "payload" || value === null || typeof value !== "object" || (this as { type?: unknown }).type !== "next") return value;
-  let json = payloadJson.get(value);
-  if (json === undefined) payloadJson.set(value, (json = JSON.stringify(value)));
-  splice = json;
-  return MARK;
+function jsonOf(payload: object): string {
+  let json = payloadJson.get(payload);
+  if (json === undefined) payloadJson.set(payload, (json = JSON.stringify(payload)));
+  return json;
 }
-function withPayload(data: string): string {
-  const json = splice;
-  splice = undefined;
-  // The payload is the frame's last key, so the marker ends it (an id cannot fake this position).
-  if (json === undefined || !data.endsWith(MARK_TAIL)) return data;
-  return `${data.slice(0, data.length - MARK_TAIL.length)}${json}}`;
+
+/** Sends one frame, unless the socket is closing; a client with too much unread is disconnected. */
+function sendFrame(socket: WebSocket, data: string) {
+  if (socket.readyState !== socket.OPEN) return;
+  if (socket.bufferedAmount > WS_MAX_BUFFERED) return socket.close(TRY_AGAIN_LATER, "Client too slow: reconnect and resume with `after`");
+  sendBatched(socket, data);
+}
+
+/**
+ * Sends a subscription result as the operation's `next` frame, outside graphql-ws's own loop (see
+ * `deliverTo` in src/realtime/shared-execution.ts); the payload's JSON is shared between sockets.
+ */
+export function sendNext(socket: WebSocket, id: string, payload: object) {
+  sendFrame(socket, `{"id":${JSON.stringify(id)},"type":"next","payload":${jsonOf(payload)}}`);
 }
 
 /**
@@ -73,7 +71,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E e
   wss: WebSocketServer,
   log: (msg: string) => void,
 ) {
-  const server = makeServer<P, E & Extra>({ ...options, jsonMessageReplacer: nextPayloadReplacer });
+  const server = makeServer<P, E & Extra>(options);
   wss.options.handleProtocols = handleProtocols;
   wss.on("error", (err) => log(`[websocket] server error: ${err.message}`));
   wss.on("connection", (socket, request) => {
@@ -89,12 +87,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E e
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (frame) => {
-          const data = withPayload(frame);
-          if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount > WS_MAX_BUFFERED) return socket.close(TRY_AGAIN_LATER, "Client too slow: reconnect and resume with `after`");
-          sendBatched(socket, data);
-        },
+        send: (frame) => sendFrame(socket, frame),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on("message", async (message) => {

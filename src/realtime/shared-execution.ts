@@ -136,17 +136,72 @@ function mapEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) =>
   };
 }
 
+/** Where a transport that writes results itself (our WebSocket) takes a subscription's results. */
+export interface ResultSink {
+  next(result: ExecutionResult): void;
+}
+const sinks = new WeakMap<object, ResultSink>();
+
+/**
+ * Asks that the subscription run with `context` hand each result straight to `sink` instead of
+ * yielding it: the iterator the transport gets then yields nothing, and ends (or throws) when the
+ * subscription does. This skips the per-result promise layers between the event and the socket
+ * (result hooks, the protocol's async loop), which dominate the cost of fanning an event out.
+ */
+export function deliverTo(context: object, sink: ResultSink) {
+  sinks.set(context, sink);
+}
+
+/**
+ * Pulls events and pushes their results to the sink, in order, once the transport starts
+ * iterating. The returned iterator's first `next()` settles when the stream ends or fails;
+ * `return()` (unsubscribe, disconnect) ends the stream.
+ */
+function pushEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult, sink: ResultSink): AsyncIterableIterator<ExecutionResult> {
+  let stopped = false;
+  let ended: Promise<IteratorResult<ExecutionResult>> | undefined;
+  const pump = async (): Promise<IteratorResult<ExecutionResult>> => {
+    for (;;) {
+      const r = await source.next();
+      if (r.done || stopped) return { value: undefined, done: true };
+      let result = toResult(r.value);
+      if (result instanceof Promise) result = await result;
+      if (stopped) return { value: undefined, done: true };
+      sink.next(result);
+    }
+  };
+  const stop = async () => {
+    stopped = true;
+    await source.return?.();
+    return { value: undefined, done: true as const };
+  };
+  return {
+    next: () => (ended ??= pump()),
+    return: stop,
+    async throw(err?: unknown) {
+      await stop();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
 /** graphql's `subscribe`, with each event's execution shared between equal subscribers. */
 export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const group = groupOf(args);
   const run = (event: unknown) => execute({ ...args, rootValue: event });
-  return mapEvents(source[Symbol.asyncIterator](), (event) => {
+  const toResult = (event: unknown) => {
     const e = event as Partial<RealtimeEvent>;
     if (group === undefined || e.accountId === undefined || e.seq === undefined) return run(event);
     return sharedResult(e as RealtimeEvent, group, run);
-  });
+  };
+  const sink = sinks.get(args.contextValue as object);
+  if (sink) return pushEvents(source[Symbol.asyncIterator](), toResult, sink);
+  return mapEvents(source[Symbol.asyncIterator](), toResult);
 }
 
 /** Makes Yoga (HTTP SSE and graphql-ws alike) run subscriptions through `sharedSubscribe`. */
