@@ -80,9 +80,9 @@ function sharedByKey(key: string, run: () => Promise<ExecutionResult> | Executio
 }
 
 /**
- * Maps each source event to its (shared) result, in order, reading ahead: the next events'
- * executions start while earlier results are still being sent, so when a burst is fanned out each
- * client's frames are ready together (and leave in one write) instead of one event at a time.
+ * Maps each source event to its (shared) result, in order, for transports that iterate results
+ * (SSE; WebSocket takes them pushed, below). It reads ahead: the next events' executions start
+ * while earlier results are still being sent, so a burst's results are ready together.
  */
 const LOOKAHEAD = 8;
 function mapEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult): AsyncIterableIterator<ExecutionResult> {
