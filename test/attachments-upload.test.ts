@@ -118,6 +118,28 @@ describe("POST /attachments", () => {
     expect(await res.json()).toEqual({ upload: expect.stringMatching(/^up1\.[\w-]+\.[\w-]+$/), name: "invoice march.pdf", mimeType: "application/pdf", size: 2000 });
     expect(await storedFiles(a.accountId)).toBe(before + 1);
   });
+
+  test("a browser inbox on another origin may upload: the preflight is answered and the answer names its origin", async () => {
+    const origin = "https://inbox-ui.example";
+    const preflight = await fetch(new URL("/attachments", t.url), {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, x-filename" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("POST");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization, content-type, x-filename");
+    const res = await fetch(new URL("/attachments", t.url), {
+      method: "POST",
+      headers: { origin, authorization: `Bearer ${await t.tokenFor(a.agent)}`, "content-type": "text/plain", "x-filename": "note.txt" },
+      body: "hello",
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(res.headers.get("vary")).toBe("Origin");
+    // Without an Origin (not a browser), no CORS headers.
+    expect((await postUpload(Buffer.from("x"), { token: await t.tokenFor(a.agent) })).headers.get("access-control-allow-origin")).toBeNull();
+  });
 });
 
 describe("replies with uploads", () => {

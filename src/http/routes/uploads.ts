@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TransportHandler } from "../transports.js";
 import { createContext } from "../../context.js";
 import { BodyTooLargeError, readBody, sendJson, sendTooLarge } from "../read-body.js";
@@ -21,6 +22,22 @@ function mimeType(header: string | undefined): string {
   return /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : "application/octet-stream";
 }
 
+const ALLOWED_HEADERS = "authorization, content-type, x-filename";
+
+/**
+ * Browser agent inboxes on another origin may upload, as they may call /graphql (Yoga's default
+ * CORS: the caller's origin is reflected). Safe because authority comes only from the bearer
+ * token, never from cookies.
+ */
+function allowCrossOrigin(req: IncomingMessage, res: ServerResponse) {
+  const origin = req.headers.origin;
+  if (!origin) return;
+  res.setHeader("access-control-allow-origin", origin);
+  res.setHeader("access-control-allow-credentials", "true");
+  res.setHeader("access-control-expose-headers", "retry-after, x-request-id");
+  res.setHeader("vary", "Origin");
+}
+
 /**
  * POST /attachments: an agent uploads one file (the raw body, its MIME type as content-type, its
  * name in `x-filename` or `?name=`) to attach it to replies. Answers 201 `{ upload, name,
@@ -31,6 +48,11 @@ function mimeType(header: string | undefined): string {
  */
 export const handleAttachmentUpload: TransportHandler = async (req, res, { services, url, requestId, rateLimits }) => {
   if (url.pathname !== "/attachments") return sendJson(res, 404, { error: "not_found" });
+  allowCrossOrigin(req, res);
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, { "access-control-allow-methods": "POST", "access-control-allow-headers": ALLOWED_HEADERS, "access-control-max-age": "86400" });
+    return void res.end();
+  }
   if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
   // The same verification as /graphql (src/auth.ts through createContext).
   const ctx = await createContext(services, { authorization: req.headers.authorization, requestId });
