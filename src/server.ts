@@ -20,6 +20,7 @@ import { startAdminSocket } from "./admin/socket.js";
 import { startEventDispatcher } from "./realtime/dispatcher.js";
 import { useSharedSubscriptionExecution } from "./realtime/shared-execution.js";
 import { startDeliveryWorker } from "./services/deliveries.js";
+import { removeUnusedFiles } from "./services/attachments-store.js";
 
 export interface RunningServer {
   url: string;
@@ -37,6 +38,23 @@ export interface ServerOptions {
 type ServerContext = { requestId: string; ip?: string };
 
 /** Opens the database, builds the schema and serves /graphql (HTTP, SSE, WebSocket) and /health. */
+/** Hourly: removes this server's stored files that no attachment names (unused uploads). */
+function startUnusedFileSweeper(services: Pick<Services, "prisma" | "config">, log: (m: string) => void) {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = removeUnusedFiles(services.prisma, services.config)
+      .then((n) => n && log(`[attachments] removed ${n} unused file(s)`))
+      .catch((err) => log(`[attachments] sweep failed: ${(err as Error).message}`));
+  }, 60 * 60 * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((m: string) => config.logLevel !== "silent" && console.log(m));
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
@@ -50,6 +68,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // Background work: publish committed outbox events; send queued outbound deliveries.
   const dispatcher = startEventDispatcher(db.prisma, bus.pubsub, { log });
   const deliveries = config.deliveryWorker ? startDeliveryWorker(services, { log }) : undefined;
+  const fileSweeper = startUnusedFileSweeper(services, log);
   const endpoint = "/graphql";
 
   const yoga = createYoga<ServerContext, Context>({
@@ -135,6 +154,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         clearTimeout(force);
         await dispatcher.stop();
         await deliveries?.stop();
+        await fileSweeper.stop();
         await adminSocket?.close();
         await rateLimits.close();
         await bus.close();

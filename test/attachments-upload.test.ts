@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { readdir, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { UpReplyDocument, type ReplyInput } from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import type { ChannelType } from "../src/generated/prisma/client.js";
 import { startDeliveryWorker } from "../src/services/deliveries.js";
-import { signUpload } from "../src/services/attachments-store.js";
+import { attachmentPath, readUpload, removeUnusedFiles, signUpload } from "../src/services/attachments-store.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
 import { startGraphApiFake } from "./support/graph-api-fake.js";
@@ -258,5 +258,31 @@ describe("replies with uploads", () => {
     expect(await t.prisma.message.count({ where: { conversationId: fromGlobalId(custom.conversationId, "Conversation"), direction: "OUTBOUND" } })).toBe(0);
     // The valid token still works.
     expect((await reply({ conversationId, text: "x", attachments: [{ kind: "FILE", upload: own.upload }] })).__typename).toBe("MessageResult");
+  });
+});
+
+describe("unused uploads", () => {
+  test("files no attachment names are removed once older than an upload's life; used and recent ones stay", async () => {
+    const { conversationId } = await conversationOn("TEAM_EMAIL", { email: `dora-${externalId()}@example.test` });
+    const unused = await upload(randomBytes(100), "never-sent.txt", "text/plain");
+    const used = await upload(randomBytes(100), "sent.txt", "text/plain");
+    const r = await reply({ conversationId, text: "Attached.", attachments: [{ kind: "FILE", upload: used.upload }] });
+    if (r.__typename !== "MessageResult") throw new Error(JSON.stringify(r));
+    const fresh = await upload(randomBytes(100), "just-now.txt", "text/plain");
+    const keyOf = async (token: string) => {
+      const read = await readUpload(t.config, token, a.accountId);
+      if (!read.ok) throw new Error(read.reason);
+      return read.upload.storageKey;
+    };
+    const [unusedKey, usedKey, freshKey] = [await keyOf(unused.upload), await keyOf(used.upload), await keyOf(fresh.upload)];
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    for (const key of [unusedKey, usedKey]) await utimes(attachmentPath(t.config, key), twoDaysAgo, twoDaysAgo);
+    const exists = (key: string) => stat(attachmentPath(t.config, key)).then(() => true, () => false);
+
+    expect(await removeUnusedFiles(t.prisma, t.config)).toBe(1);
+    expect(await exists(unusedKey)).toBe(false);
+    expect(await exists(usedKey)).toBe(true);
+    expect(await exists(freshKey)).toBe(true);
+    expect(await removeUnusedFiles(t.prisma, t.config)).toBe(0);
   });
 });

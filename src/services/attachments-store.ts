@@ -1,8 +1,9 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 
 /**
  * Files of attachments (inbound email attachments, agents' uploads), kept under
@@ -34,6 +35,37 @@ export async function saveAttachmentFile(config: Pick<Config, "dataDir">, accoun
 /** Removes files written for a message that was not stored after all (refused or duplicate). */
 export async function removeAttachmentFiles(config: Pick<Config, "dataDir">, storageKeys: string[]): Promise<void> {
   await Promise.all(storageKeys.map((key) => rm(attachmentPath(config, key), { force: true })));
+}
+
+/** How long a stored file may exist without an attachment row naming it: an upload's life, and an hour more. */
+export const UNUSED_FILE_GRACE_MS = (24 + 1) * 60 * 60 * 1000;
+
+const UUID = /^[0-9a-f-]{36}$/;
+
+/**
+ * Removes files that no attachment row names and that are older than `olderThanMs`: uploads no
+ * reply used before their token expired, or files left by a crash between writing a file and
+ * committing its message. Returns how many were removed. The age keeps files whose row is still
+ * being written (an inbound email, a reply) out of reach.
+ */
+export async function removeUnusedFiles(prisma: PrismaClient, config: Pick<Config, "dataDir">, olderThanMs = UNUSED_FILE_GRACE_MS, now = Date.now()): Promise<number> {
+  let removed = 0;
+  for (const accountId of (await readdir(root(config)).catch(() => [])).filter((n) => UUID.test(n))) {
+    const old: string[] = [];
+    for (const name of (await readdir(path.join(root(config), accountId)).catch(() => [])).filter((n) => UUID.test(n))) {
+      const info = await stat(path.join(root(config), accountId, name)).catch(() => null);
+      if (info?.isFile() && now - info.mtimeMs > olderThanMs) old.push(`${accountId}/${name}`);
+    }
+    for (let i = 0; i < old.length; i += 500) {
+      const batch = old.slice(i, i + 500);
+      const used = await prisma.attachment.findMany({ where: { accountId, storageKey: { in: batch } }, select: { storageKey: true } });
+      const named = new Set(used.map((a) => a.storageKey));
+      const unused = batch.filter((key) => !named.has(key));
+      await removeAttachmentFiles(config, unused);
+      removed += unused.length;
+    }
+  }
+  return removed;
 }
 
 /** A stored file's size and read stream, or null when it is gone. */
