@@ -41,7 +41,7 @@ function allowCrossOrigin(req: IncomingMessage, res: ServerResponse) {
 /**
  * POST /attachments: an agent uploads one file (the raw body, its MIME type as content-type, its
  * name in `x-filename` or `?name=`) to attach it to replies. Answers 201 `{ upload, name,
- * mimeType, size }`, where `upload` is the token AttachmentInput.upload takes (24 hours). 401
+ * mimeType, size }`, where `upload` is the token ReplyAttachmentInput.upload takes (24 hours). 401
  * without a valid agent token (checked before the body is read), 429 past the agent's operations
  * budget (RATE_LIMIT_OPERATIONS_MAX, shared with GraphQL), 413 over MAX_ATTACHMENT_BYTES and
  * 400 for an empty body; nothing is stored on a refusal.
