@@ -137,7 +137,7 @@ export interface GraphSendOptions {
    * PUBLIC_URL); null when there is none.
    */
   linkFor?: (attachmentId: string) => Promise<string | null>;
-  /** Called after each request Meta accepted; should persist `progress` in the payload. A failure here fails the attempt. */
+  /** Called after each accepted request that has others after it; should persist `progress` in the payload. A failure here fails the attempt. */
   onProgress?: (progress: GraphProgress) => Promise<void>;
 }
 
@@ -150,7 +150,8 @@ export interface GraphSendOptions {
  * it. Throws on any failure (the worker retries), PermanentSendError when retrying is useless.
  *
  * Retries: requests listed in `payload.progress.done` are skipped, and `onProgress` is called
- * after each accepted one, so a retry after a failed attachment does not resend the text. Each
+ * after each accepted one that has others after it, so a retry after a failed attachment does not
+ * resend the text (a single-request send, the usual reply, costs no extra write). Each
  * request is still at least once: if Meta accepted one but the process stopped (or onProgress
  * failed) before its progress was written, the retry sends it again.
  */
@@ -208,13 +209,14 @@ export async function sendGraphMessage(config: TransportConfig, channel: Pick<Ch
   }
   if (requests.length === 0) throw new PermanentSendError("Nothing to send: no text and no attachment Meta can fetch (files need PUBLIC_URL)");
   const progress: GraphProgress = { done: [...(payload.progress?.done ?? [])], externalId: payload.progress?.externalId ?? null };
-  for (const [key, body] of requests) {
-    if (progress.done.includes(key)) continue;
+  const pending = requests.filter(([key]) => !progress.done.includes(key));
+  for (const [n, [key, body]] of pending.entries()) {
     const res = await post("messages", body);
     const json = (await res.json().catch(() => ({}))) as { message_id?: string; messages?: { id?: string }[] };
     progress.done.push(key);
     progress.externalId ??= json.message_id ?? json.messages?.[0]?.id ?? null;
-    await opts.onProgress?.(progress);
+    // After the last request the worker records the delivery as sent: nothing is left to remember.
+    if (n < pending.length - 1) await opts.onProgress?.(progress);
   }
   return { externalId: progress.externalId };
 }
