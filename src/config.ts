@@ -33,6 +33,8 @@ export interface Config {
     initTimeoutMs: number;
     /** Concurrent subscriptions per connection; the excess is refused with an error message. Default 50. */
     maxSubscriptions: number;
+    /** Longest a frame waits to share its socket write under load (0: end of the turn). */
+    maxCoalesceMs: number;
   };
   /** Built-in channel transports: email (SMTP out, raw MIME in), Meta webhooks and Graph API, stored files. */
   transports: TransportConfig;
@@ -171,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     websocket: {
       initTimeoutMs: intVar(env, "WS_INIT_TIMEOUT_MS", 10_000, 10, 600_000),
       maxSubscriptions: intVar(env, "WS_MAX_SUBSCRIPTIONS", 50, 1, 100_000),
+      // How long a frame may wait to share a write with the next ones under load (src/http/ws-connections.ts).
+      maxCoalesceMs: intVar(env, "WS_MAX_COALESCE_MS", 25, 0, 1_000),
     },
     transports: {
       smtpUrl: urlVar(env, "SMTP_URL", ["smtp:", "smtps:"]),

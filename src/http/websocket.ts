@@ -8,7 +8,7 @@ import type { Auth } from "../auth.js";
 import type { Config } from "../config.js";
 import { bearerToken } from "../context.js";
 import { UnauthenticatedError } from "../services/errors.js";
-import { sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
+import { sendNext, serveGraphQLOverWebSocket, setMaxCoalesceMs } from "./ws-connections.js";
 import { maskResult } from "./errors.js";
 import { deliverTo } from "../realtime/shared-execution.js";
 
@@ -58,6 +58,7 @@ export function startWebSocketServer(opts: {
   const { yoga, auth, config } = opts;
   const log = opts.log ?? console.error;
   const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD });
+  setMaxCoalesceMs(config.websocket.maxCoalesceMs);
   const server = serveGraphQLOverWebSocket<Record<string, unknown>, ConnectionState>(
     {
       connectionInitWaitTimeout: config.websocket.initTimeoutMs,

@@ -13,18 +13,43 @@ const TRY_AGAIN_LATER = 1013;
 type Extra = { socket: WebSocket; request: http.IncomingMessage };
 
 /**
- * Frames written to one socket in the same turn of the event loop go out in one system call: the
- * TCP socket is corked at the first frame and uncorked once the turn's work is done. At one
- * message a turn this changes nothing; when a burst is fanned out, each client gets its frames
- * in one write instead of one write each, which is where a busy server spends its time.
+ * Frames for one socket go out together: the TCP socket is corked at its first frame and uncorked
+ * at the next flush, which writes every corked socket (one system call each, whatever the number
+ * of frames). A flush runs once the current turn's work is done, but not sooner after the
+ * previous one than twice as long as that one took (at most `maxCoalesceMs`): a flush of a few
+ * sockets takes microseconds, so a quiet server sends at once, while one writing to thousands of
+ * sockets per event (a system call costs ~10 µs each) gathers the events arriving meanwhile into
+ * the same writes instead of spending its time in the kernel. See `nextFlushDelay`.
  */
 const corked = new Set<Socket>();
 let flushScheduled = false;
+let lastFlushEnd = 0;
+let lastFlushCost = 0;
+let maxCoalesceMs = 25;
+
+/** Sets the longest a frame may wait for others to share its write (0: at the end of the turn). */
+export function setMaxCoalesceMs(ms: number) {
+  maxCoalesceMs = ms;
+}
+
+/**
+ * Milliseconds to wait before the next flush: none once the last flush is twice its own cost in
+ * the past, else the rest of that, capped at `max`. So writing never takes more than about a
+ * third of the server's time, and a frame waits at most `max` ms for company.
+ */
+export function nextFlushDelay(now: number, lastEnd: number, lastCost: number, max: number): number {
+  return Math.max(0, Math.min(lastEnd + 2 * lastCost, lastEnd + max) - now);
+}
+
 function flush() {
   flushScheduled = false;
+  const start = performance.now();
   for (const raw of corked) raw.uncork();
   corked.clear();
+  lastFlushEnd = performance.now();
+  lastFlushCost = lastFlushEnd - start;
 }
+
 function sendBatched(socket: WebSocket, data: string) {
   const raw = (socket as unknown as { _socket?: Socket })._socket;
   if (raw && !corked.has(raw)) {
@@ -32,7 +57,9 @@ function sendBatched(socket: WebSocket, data: string) {
     corked.add(raw);
     if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flush);
+      const wait = nextFlushDelay(performance.now(), lastFlushEnd, lastFlushCost, maxCoalesceMs);
+      if (wait >= 1) setTimeout(flush, wait);
+      else setImmediate(flush);
     }
   }
   socket.send(data);
@@ -63,7 +90,7 @@ export function sendNext(socket: WebSocket, id: string, payload: object) {
 
 /**
  * graphql-ws's protocol on a `ws` server: the same as graphql-ws's own `useServer`, except that
- * sending does not wait for each frame to be flushed (frames of one turn share a write, above),
+ * sending does not wait for each frame to be flushed (frames share writes, above),
  * and a client that stops reading is disconnected instead of buffering without bound.
  */
 export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(
