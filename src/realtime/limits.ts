@@ -1,4 +1,5 @@
 import { RateLimitedError } from "../services/errors.js";
+import { PUSH, type PushableIterator } from "./stream.js";
 
 /** Most live subscriptions one caller may hold at once, across all its connections (this server). */
 export const MAX_SUBSCRIPTIONS_PER_CALLER = Number(process.env.MAX_SUBSCRIPTIONS_PER_CALLER ?? 25);
@@ -27,12 +28,17 @@ export function heldSubscriptionSlots(): number {
   return total;
 }
 
-/** Wraps a subscription stream so that ending it (unsubscribe, disconnect, error) releases its slot. */
+/**
+ * Wraps a subscription stream so that ending it (unsubscribe, disconnect, error) releases its slot.
+ * A stream that can push its events (PUSH) still can through the wrapper.
+ */
 export function releasingOnEnd<T>(stream: AsyncIterable<T>, release: () => void): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
-      const it = stream[Symbol.asyncIterator]();
+      const it = stream[Symbol.asyncIterator]() as PushableIterator<T>;
+      const push = it[PUSH];
       return {
+        ...(push ? { [PUSH]: push.bind(it) } : {}),
         next: () => it.next(),
         return: async (value?: unknown) => {
           release();

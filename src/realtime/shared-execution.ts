@@ -2,6 +2,7 @@ import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 import type { RealtimeEvent } from "./pubsub.js";
+import { PUSH, type PushableIterator } from "./stream.js";
 
 /**
  * One event, many subscribers: a subscription event is executed once per server for every
@@ -153,14 +154,16 @@ export function deliverTo(context: object, sink: ResultSink) {
 }
 
 /**
- * Pulls events and pushes their results to the sink, in order, once the transport starts
+ * Pushes the results of a subscription's events to the sink, in order, once the transport starts
  * iterating. The returned iterator's first `next()` settles when the stream ends or fails;
- * `return()` (unsubscribe, disconnect) ends the stream.
+ * `return()` (unsubscribe, disconnect) ends the stream. A stream that can push (PUSH) hands each
+ * event over synchronously, so a result already computed for another subscriber reaches the sink
+ * in the same turn, with no promise in between; other streams are pulled.
  */
 function pushEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult, sink: ResultSink): AsyncIterableIterator<ExecutionResult> {
   let stopped = false;
   let ended: Promise<IteratorResult<ExecutionResult>> | undefined;
-  const pump = async (): Promise<IteratorResult<ExecutionResult>> => {
+  const pull = async (): Promise<IteratorResult<ExecutionResult>> => {
     for (;;) {
       const r = await source.next();
       if (r.done || stopped) return { value: undefined, done: true };
@@ -175,8 +178,10 @@ function pushEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) =
     await source.return?.();
     return { value: undefined, done: true as const };
   };
+  const push = (source as PushableIterator<unknown>)[PUSH];
+  const run = push ? () => pushed(source, push, toResult, sink, () => stopped, stop) : pull;
   return {
-    next: () => (ended ??= pump()),
+    next: () => (ended ??= run()),
     return: stop,
     async throw(err?: unknown) {
       await stop();
@@ -186,6 +191,60 @@ function pushEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) =
       return this;
     },
   };
+}
+
+/**
+ * The push side of pushEvents: results in event order, each sent as soon as it and every earlier
+ * one are ready. Settles done when the stream ends; rejects (and ends the stream) when computing
+ * or sending a result fails.
+ */
+function pushed(
+  source: AsyncIterator<unknown>,
+  push: (onEvent: (event: unknown) => void) => void,
+  toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult,
+  sink: ResultSink,
+  stopped: () => boolean,
+  stop: () => Promise<unknown>,
+): Promise<IteratorResult<ExecutionResult>> {
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      reject(err);
+      void stop();
+    };
+    const send = (result: ExecutionResult) => {
+      if (stopped() || failed) return;
+      try {
+        sink.next(result);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    /** The last result still being computed: later ones wait for it, so order is kept. */
+    let tail: Promise<void> | undefined;
+    push.call(source, (event) => {
+      if (stopped() || failed) return;
+      let result: Promise<ExecutionResult> | ExecutionResult;
+      try {
+        result = toResult(event);
+      } catch (err) {
+        return fail(err);
+      }
+      if (tail === undefined && !(result instanceof Promise)) return send(result);
+      const ready = tail === undefined ? (result as Promise<ExecutionResult>) : tail.then(() => result);
+      const t: Promise<void> = ready.then((value) => {
+        if (tail === t) tail = undefined;
+        send(value);
+      }, fail);
+      tail = t;
+    });
+    source.next().then(() => {
+      if (tail === undefined) resolve({ value: undefined, done: true });
+      else void tail.then(() => resolve({ value: undefined, done: true }));
+    }, fail);
+  });
 }
 
 /** graphql's `subscribe`, with each event's execution shared between equal subscribers. */
