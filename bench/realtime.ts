@@ -3,6 +3,8 @@
 //   AGENTS        agents connected over WebSocket, all members of the inbox (default 1000)
 //   RATE          messages per second published through publishInboundMessage (default 100)
 //   SECONDS       how long to publish (default 10)
+//   THREADS       spread the messages over this many conversations (follow-ups in existing threads,
+//                 the usual traffic); default: every message starts a new conversation (the costliest intake)
 // The server runs as its own process (`src/index.ts`); this process plays the partner and every
 // agent. Latency is from publishInboundMessage returning to each agent receiving the message.
 import { spawn } from "node:child_process";
@@ -30,6 +32,7 @@ const baseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:543
 const AGENTS = Number(process.env.AGENTS ?? 1000);
 const RATE = Number(process.env.RATE ?? 100);
 const SECONDS = Number(process.env.SECONDS ?? 10);
+const THREADS = process.env.THREADS ? Number(process.env.THREADS) : undefined;
 const secret = randomBytes(32).toString("hex");
 
 const admin = new pg.Client({ connectionString: baseUrl });
@@ -114,10 +117,10 @@ try {
   );
 
   const partnerClient = new GraphQLClient(url, { headers: { authorization: `Bearer ${partnerToken}` } });
-  const publish = async (text: string) => {
+  const publish = async (text: string, thread = text) => {
     await partnerClient.request(
       `mutation($input: PublishInboundMessageInput!) { publishInboundMessage(input: $input) { __typename } }`,
-      { input: { channelId: toGlobalId("Channel", channel.id), externalId: text, threadKey: `t-${text.length % 50}-${text}`, sender: { handle: `c-${text}` }, text } },
+      { input: { channelId: toGlobalId("Channel", channel.id), externalId: text, threadKey: `t-${thread}`, sender: { handle: `c-${thread}` }, text } },
     );
   };
   // Warm up until every agent's subscription is live (a message reaches all of them).
@@ -130,7 +133,7 @@ try {
     if (w > 20) throw new Error(`only ${received.filter((n) => n > 0).length} of ${agents.length} agents are receiving`);
   }
   latencies.length = 0;
-  console.log(`publishing ${RATE} messages/s for ${SECONDS} s to ${agents.length} agents...`);
+  console.log(`publishing ${RATE} messages/s for ${SECONDS} s to ${agents.length} agents, ${THREADS ? `in ${THREADS} conversations` : "each message a new conversation"}...`);
 
   const total = RATE * SECONDS;
   const serverCpu0 = processCpuSeconds(child.pid!);
@@ -143,7 +146,7 @@ try {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const text = `m-${n}`;
     inflight.push(
-      publish(text).then(() => {
+      publish(text, THREADS ? `thread-${n % THREADS}` : text).then(() => {
         const sent = performance.now();
         sentAt.set(text, sent);
         for (const at of early.get(text) ?? []) latencies.push(at - sent);

@@ -173,7 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     websocket: {
       initTimeoutMs: intVar(env, "WS_INIT_TIMEOUT_MS", 10_000, 10, 600_000),
       maxSubscriptions: intVar(env, "WS_MAX_SUBSCRIPTIONS", 50, 1, 100_000),
-      // How long a frame may wait to share a write with the next ones under load (src/http/ws-connections.ts).
+      // How long a frame may wait to share a write with the next ones under load (src/http/ws-frames.ts).
       maxCoalesceMs: intVar(env, "WS_MAX_COALESCE_MS", 25, 0, 1_000),
     },
     transports: {

@@ -8,7 +8,8 @@ import type { Auth } from "../auth.js";
 import type { Config } from "../config.js";
 import { bearerToken } from "../context.js";
 import { UnauthenticatedError } from "../services/errors.js";
-import { sendNext, serveGraphQLOverWebSocket, setMaxCoalesceMs } from "./ws-connections.js";
+import { sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
+import { closeAfterFlush, setMaxCoalesceMs } from "./ws-frames.js";
 import { maskResult } from "./errors.js";
 import { deliverTo } from "../realtime/shared-execution.js";
 
@@ -38,7 +39,7 @@ function scheduleExpiry(extra: Extra, expiresAt: number | undefined) {
   clearTimeout(extra.expiryTimer);
   if (!expiresAt) return;
   const delay = expiresAt * 1000 - Date.now();
-  if (delay <= 0) return extra.socket.close(CloseCode.Forbidden, "Token expired");
+  if (delay <= 0) return closeAfterFlush(extra.socket, CloseCode.Forbidden, "Token expired");
   extra.expiryTimer = setTimeout(() => scheduleExpiry(extra, expiresAt), Math.min(delay, MAX_TIMER_MS));
   extra.expiryTimer.unref();
 }
@@ -57,7 +58,8 @@ export function startWebSocketServer(opts: {
 }) {
   const { yoga, auth, config } = opts;
   const log = opts.log ?? console.error;
-  const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD });
+  // No per-message compression: our frames are written whole, beside ws's own (src/http/ws-frames.ts).
+  const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
   setMaxCoalesceMs(config.websocket.maxCoalesceMs);
   const server = serveGraphQLOverWebSocket<Record<string, unknown>, ConnectionState>(
     {
@@ -133,7 +135,7 @@ export function startWebSocketServer(opts: {
     wss,
     /** Closes every client with 1001 and stops the server. */
     async close() {
-      for (const client of wss.clients) client.close(1001, "Server shutting down");
+      for (const client of wss.clients) closeAfterFlush(client, 1001, "Server shutting down");
       await server.dispose();
       wss.close();
     },
