@@ -193,6 +193,32 @@ function pushEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) =
   };
 }
 
+type Settled = (value: ExecutionResult | undefined, error?: unknown) => void;
+const settledWaiters = new WeakMap<Promise<ExecutionResult>, Settled[]>();
+
+/**
+ * Calls `then` once `result` settles. Every subscriber of an event waits for the same shared
+ * result: they are called in one loop from one reaction, not from one promise job each.
+ */
+function whenSettled(result: Promise<ExecutionResult>, then: Settled) {
+  let waiters = settledWaiters.get(result);
+  if (!waiters) {
+    const list: Settled[] = (waiters = []);
+    settledWaiters.set(result, list);
+    result.then(
+      (value) => {
+        settledWaiters.delete(result);
+        for (const waiter of list) waiter(value);
+      },
+      (error) => {
+        settledWaiters.delete(result);
+        for (const waiter of list) waiter(undefined, error ?? new Error("Subscription result failed"));
+      },
+    );
+  }
+  waiters.push(then);
+}
+
 /**
  * The push side of pushEvents: results in event order, each sent as soon as it and every earlier
  * one are ready. Settles done when the stream ends; rejects (and ends the stream) when computing
@@ -208,9 +234,11 @@ function pushed(
 ): Promise<IteratorResult<ExecutionResult>> {
   return new Promise((resolve, reject) => {
     let failed = false;
+    let ended = false;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
+      queue.length = 0;
       reject(err);
       void stop();
     };
@@ -222,8 +250,12 @@ function pushed(
         fail(err);
       }
     };
-    /** The last result still being computed: later ones wait for it, so order is kept. */
-    let tail: Promise<void> | undefined;
+    /** Results not sent yet, in event order: one still being computed holds back the later ones. */
+    const queue: { value?: ExecutionResult }[] = [];
+    const sendReady = () => {
+      while (queue.length > 0 && queue[0].value !== undefined) send(queue.shift()!.value!);
+      if (ended && queue.length === 0) resolve({ value: undefined, done: true });
+    };
     push.call(source, (event) => {
       if (stopped() || failed) return;
       let result: Promise<ExecutionResult> | ExecutionResult;
@@ -232,17 +264,23 @@ function pushed(
       } catch (err) {
         return fail(err);
       }
-      if (tail === undefined && !(result instanceof Promise)) return send(result);
-      const ready = tail === undefined ? (result as Promise<ExecutionResult>) : tail.then(() => result);
-      const t: Promise<void> = ready.then((value) => {
-        if (tail === t) tail = undefined;
-        send(value);
-      }, fail);
-      tail = t;
+      if (!(result instanceof Promise)) {
+        if (queue.length === 0) send(result);
+        else queue.push({ value: result });
+        return;
+      }
+      const slot: { value?: ExecutionResult } = {};
+      queue.push(slot);
+      whenSettled(result, (value, error) => {
+        if (error !== undefined) return fail(error);
+        slot.value = value;
+        sendReady();
+      });
     });
     source.next().then(() => {
-      if (tail === undefined) resolve({ value: undefined, done: true });
-      else void tail.then(() => resolve({ value: undefined, done: true }));
+      ended = true;
+      if (stopped()) queue.length = 0; // unsubscribed: nothing left is sent
+      sendReady();
     }, fail);
   });
 }
