@@ -1,5 +1,5 @@
-import type { PrismaClient } from "./generated/prisma/client.js";
-import type { User } from "./generated/prisma/client.js";
+import { Prisma, type PrismaClient, type User } from "./generated/prisma/client.js";
+import { sqlQuery } from "./db/sql.js";
 import type { Auth } from "./auth.js";
 import type { Config } from "./config.js";
 import type { AppPubSub } from "./realtime/pubsub.js";
@@ -68,12 +68,16 @@ export async function createContext(services: Services, input: { authorization?:
   }
   switch (claims.typ) {
     case "agent": {
-      const user = await services.prisma.user.findFirst({ where: { id: claims.userId, accountId: claims.accountId, removedAt: null } });
+      // Every agent request reads its user: through `pg`, not Prisma (src/db/sql.ts).
+      const [user] = await sqlQuery<User>(services.prisma, Prisma.sql`
+        SELECT id, "accountId", email, "firstName", "lastName", role::text AS role, seat::text AS seat, availability::text AS availability, "chatCapacity",
+               "muteNewMessageNotifications", "lastAssignedAt", "removedAt", "createdAt", "updatedAt"
+          FROM "User" WHERE id = ${claims.userId} AND "accountId" = ${claims.accountId} AND "removedAt" IS NULL`);
       if (!user) return { ...base, kind: "anonymous", authError: "This user no longer exists" };
       return { ...base, kind: "agent", accountId: user.accountId, user, tokenExpiresAt: claims.expiresAt };
     }
     case "partner": {
-      const partner = await services.prisma.partner.findUnique({ where: { id: claims.partnerId }, select: { id: true } });
+      const [partner] = await sqlQuery<{ id: string }>(services.prisma, Prisma.sql`SELECT id FROM "Partner" WHERE id = ${claims.partnerId}`);
       if (!partner) return { ...base, kind: "anonymous", authError: "This partner no longer exists" };
       return { ...base, kind: "partner", partnerId: partner.id, tokenExpiresAt: claims.expiresAt };
     }

@@ -1,4 +1,5 @@
-import type { PrismaClient } from "../generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import { sqlExecute, sqlQuery } from "../db/sql.js";
 import type { AppPubSub, RealtimeEvent } from "./pubsub.js";
 import { onOutboxNotified } from "./outbox-signal.js";
 
@@ -39,10 +40,11 @@ export function startEventDispatcher(prisma: PrismaClient, pubsub: AppPubSub, op
   let timer: NodeJS.Timeout | undefined;
 
   async function round(): Promise<number> {
-    const rows = await prisma.$queryRaw<EventRow[]>`
+    // Through `pg`, not Prisma: this runs after every commit that records events (src/db/sql.ts).
+    const rows = await sqlQuery<EventRow>(prisma, Prisma.sql`
       UPDATE "Event" SET "publishedAt" = now()
       WHERE id IN (SELECT id FROM "Event" WHERE "publishedAt" IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
-      RETURNING id, "accountId", seq, type, "inboxId", payload`;
+      RETURNING id, "accountId", seq, type, "inboxId", payload`);
     rows.sort((a, b) => (a.accountId === b.accountId ? Number(a.seq - b.seq) : a.accountId < b.accountId ? -1 : 1));
     let published = 0;
     try {
@@ -52,7 +54,7 @@ export function startEventDispatcher(prisma: PrismaClient, pubsub: AppPubSub, op
       }
     } catch (err) {
       const left = rows.slice(published).map((r) => r.id);
-      await prisma.$executeRaw`UPDATE "Event" SET "publishedAt" = NULL WHERE id = ANY(${left}::bigint[])`;
+      await sqlExecute(prisma, Prisma.sql`UPDATE "Event" SET "publishedAt" = NULL WHERE id = ANY(${left}::bigint[])`);
       throw err;
     }
     return rows.length;

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import { notifyOutbox } from "./outbox-signal.js";
+import { sqlTransaction, type SqlTx } from "../db/sql.js";
 
 /** One change to record in the outbox: ids only, subscribers reload what they need. */
 export interface OutboxEvent {
@@ -14,7 +15,7 @@ export interface OutboxEvent {
  * bumped by the same transaction: the row lock makes cursors follow commit order per account.
  * Publishing the rows to subscribers is the real-time dispatcher's job, not this module's.
  */
-export async function recordEvents(tx: Prisma.TransactionClient, accountId: string, events: OutboxEvent[]): Promise<void> {
+export async function recordEvents(tx: SqlTx, accountId: string, events: OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
   const inserted = await tx.$executeRaw`WITH ${eventsCte(accountId, events)} SELECT 1 FROM recorded_events`;
   if (inserted === 0) throw new Error(`Account ${accountId} not found while recording events`);
@@ -42,6 +43,13 @@ export function eventsCte(accountId: string, events: OutboxEvent[]): Prisma.Sql 
 export async function transactionWithEvents<T>(prisma: PrismaClient, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   // Under bursts, writes queue for a connection rather than fail after Prisma's 2 s default.
   const result = await prisma.$transaction(fn, { maxWait: 15_000, timeout: 30_000 });
+  notifyOutbox();
+  return result;
+}
+
+/** transactionWithEvents for raw-SQL writers: one `pg` transaction (see sqlTransaction), then the dispatcher is woken. */
+export async function sqlTransactionWithEvents<T>(prisma: PrismaClient, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+  const result = await sqlTransaction(prisma, fn);
   notifyOutbox();
   return result;
 }

@@ -6,6 +6,7 @@ import { visibleInboxWhere } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
 import { email, parseInput } from "./validation.js";
+import type { SqlTx } from "../db/sql.js";
 
 /** Who sent an inbound message, as the transport knows them. Every field is optional. */
 export interface SenderIdentity {
@@ -28,7 +29,7 @@ interface Identity {
 }
 
 /** The contact with the strongest matching identity (handle, then email, then phone), and which one matched. */
-async function findContact(tx: Prisma.TransactionClient, accountId: string, channelId: string, id: Identity) {
+async function findContact(tx: SqlTx, accountId: string, channelId: string, id: Identity) {
   const [row] = await tx.$queryRaw<(Contact & { rank: number })[]>`
     SELECT ${CONTACT_COLUMNS}, m.rank FROM (
       SELECT "contactId" AS id, 1 AS rank FROM "ContactHandle" WHERE "accountId" = ${accountId} AND "channelId" = ${channelId} AND handle = ${id.handle}
@@ -55,7 +56,7 @@ async function findContact(tx: Prisma.TransactionClient, accountId: string, chan
  * either transaction.
  */
 export async function matchOrCreateContact(
-  tx: Prisma.TransactionClient,
+  tx: SqlTx,
   accountId: string,
   channelId: string,
   sender: SenderIdentity,

@@ -2,16 +2,24 @@ import { z } from "zod";
 import { randomUUID } from "node:crypto";
 import { Prisma, type Account, type AttachmentKind, type Channel, type ChannelApp, type Contact, type Conversation, type InboxKind, type Message, type PrismaClient, type Ticket } from "../generated/prisma/client.js";
 import type { PartnerContext } from "../context.js";
-import { eventsCte, recordEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
+import { eventsCte, recordEvents, sqlTransactionWithEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
+import { isPgUniqueViolation, sqlQuery, type SqlTx } from "../db/sql.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
 import { routeNewConversation } from "./routing.js";
 import { parseInput } from "./validation.js";
-import { createTicketForConversation } from "./ticket-automation.js";
+import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-automation.js";
 import { sanitizeRichText } from "./rich-text.js";
 
-type Tx = Prisma.TransactionClient;
+/**
+ * Intake writes through `pg` directly (sqlTransaction): every statement below is raw SQL, and a
+ * Prisma query costs several times a `pg` one. The one exception is creating an automatic ticket,
+ * written with Prisma's model API: an intake that reaches it runs again in a Prisma transaction.
+ */
+type Tx = SqlTx;
+const isPrismaTx = (tx: Tx): tx is Prisma.TransactionClient => "ticket" in tx;
+class NeedsPrismaTransaction extends Error {}
 
 export const ATTACHMENT_KINDS = ["FILE", "IMAGE", "AUDIO", "VOICE_NOTE", "STICKER", "VIDEO"] as const;
 
@@ -71,8 +79,11 @@ export async function onConversationCreated(tx: Tx, conversation: Conversation, 
      WHERE ch."accountId" = ${conversation.accountId} AND ch.id = ${channel.id}`;
   if (!row) throw new Error(`Channel ${channel.id} not found while creating its automatic ticket`);
   const { createdAt, contactAssociationLimit, inboxKind, ...defaults } = row;
-  const inbox = inboxKind ? { kind: inboxKind } : undefined;
-  return createTicketForConversation(tx, { accountId: conversation.accountId, conversation, channel: defaults, account: { createdAt, contactAssociationLimit }, inbox });
+  if (!inboxKind) return null;
+  const input = { accountId: conversation.accountId, conversation, channel: defaults, account: { createdAt, contactAssociationLimit }, inbox: { kind: inboxKind } };
+  if (!mayCreateAutomaticTicket(input)) return null;
+  if (!isPrismaTx(tx)) throw new NeedsPrismaTransaction();
+  return createTicketForConversation(tx, input);
 }
 
 type TicketRuleInputs = Pick<Channel, "createTickets" | "ticketPipelineId" | "ticketStatusId" | "ticketPriority" | "ticketOwnerId"> &
@@ -100,9 +111,14 @@ export async function receiveInbound(prisma: PrismaClient, input: InboundMessage
   // No check before writing: a key seen before fails the message insert, which rolls back
   // everything the transaction did, so the common (new) message pays no extra statement.
   try {
-    return await transactionWithEvents(prisma, (tx) => writeInbound(tx, input));
+    try {
+      return await sqlTransactionWithEvents(prisma, (tx) => writeInbound(tx, input));
+    } catch (err) {
+      if (!(err instanceof NeedsPrismaTransaction)) throw err;
+      return await transactionWithEvents(prisma, (tx) => writeInbound(tx, input));
+    }
   } catch (err) {
-    if (isUniqueViolation(err, ["externalId"])) {
+    if (isUniqueViolation(err, ["externalId"]) || isPgUniqueViolation(err, ["externalId"])) {
       const winner = await findDuplicate(prisma, input.accountId, input.channel.id, input.externalId);
       if (winner) return winner;
     }
@@ -240,10 +256,17 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
 }
 
 async function insertAttachments(tx: Tx, input: InboundMessage, message: Message) {
-  if (!input.attachments?.length) return;
-  await tx.attachment.createMany({
-    data: input.attachments.map((a) => ({ accountId: message.accountId, messageId: message.id, kind: a.kind, url: a.url ?? null, storageKey: a.storageKey ?? null, name: a.name ?? null, mimeType: a.mimeType ?? null, size: a.size ?? null })),
-  });
+  const list = input.attachments ?? [];
+  if (list.length === 0) return;
+  const column = <T>(pick: (a: AttachmentInput) => T) => list.map(pick);
+  await tx.$executeRaw`
+    INSERT INTO "Attachment" (id, "accountId", "messageId", kind, url, "storageKey", name, "mimeType", size)
+    SELECT a.id, ${message.accountId}, ${message.id}, a.kind::"AttachmentKind", a.url, a."storageKey", a.name, a."mimeType", a.size
+      FROM unnest(${column(() => randomUUID())}::text[], ${column((a) => a.kind)}::text[], ${column((a) => a.url ?? null)}::text[],
+                  ${column((a) => a.storageKey ?? null)}::text[], ${column((a) => a.name ?? null)}::text[], ${column((a) => a.mimeType ?? null)}::text[],
+                  ${column((a) => a.size ?? null)}::int[])
+           WITH ORDINALITY AS a(id, kind, url, "storageKey", name, "mimeType", size, n)
+     ORDER BY a.n`;
 }
 
 /** The capabilities a channel app declares (ChannelApp.capabilities). */
@@ -310,11 +333,11 @@ export type PublishInput = z.input<typeof publishSchema> & { channelId: string }
  * THREAD_KEY joins the thread with `threadKey`; NEW_THREAD_PER_MESSAGE always starts one.
  */
 export async function publishInboundMessage(ctx: PartnerContext, input: PublishInput): Promise<InboundResult> {
-  const [channel] = await ctx.prisma.$queryRaw<PublishChannel[]>`
+  const [channel] = await sqlQuery<PublishChannel>(ctx.prisma, Prisma.sql`
     SELECT ch.id, ch."accountId", ch."inboxId", ch.status::text AS status, ch."deletedAt", ch."autoAssign", ch."routingTarget"::text AS "routingTarget",
            ch."onlyAvailable", ch."conversationDefaults", app.capabilities, app."threadingModel"::text AS "threadingModel"
       FROM "Channel" ch JOIN "ChannelApp" app ON app.id = ch."channelAppId"
-     WHERE ch.id = ${input.channelId} AND ch.type = 'CUSTOM' AND app."partnerId" = ${ctx.partnerId}`;
+     WHERE ch.id = ${input.channelId} AND ch.type = 'CUSTOM' AND app."partnerId" = ${ctx.partnerId}`);
   if (!channel) throw new NotFoundError("Channel", input.channelId);
   if (channel.deletedAt) throw new ChannelOffError(channel.id, "This channel was deleted and takes no messages");
   if (channel.status === "OFF") throw new ChannelOffError(channel.id);

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { Channel, Contact, Prisma } from "../generated/prisma/client.js";
+import type { SqlTx } from "../db/sql.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -17,7 +19,7 @@ export interface RoutingResult {
 }
 
 /** Ids of the users a SPECIFIC-target channel routes to: its chosen users plus its teams' members. */
-async function specificTargets(tx: Tx, accountId: string, channelId: string): Promise<string[]> {
+async function specificTargets(tx: SqlTx, accountId: string, channelId: string): Promise<string[]> {
   const rows = await tx.$queryRaw<{ userId: string }[]>`
     SELECT "userId" FROM "ChannelRoutingUser" WHERE "accountId" = ${accountId} AND "channelId" = ${channelId}
     UNION
@@ -32,7 +34,7 @@ async function specificTargets(tx: Tx, accountId: string, channelId: string): Pr
  * overshooting a capacity. Then counts their OPEN conversations (a statement run after the lock
  * sees every competing assignment that committed meanwhile).
  */
-async function lockAndCount(tx: Tx, accountId: string, userIds: string[]) {
+async function lockAndCount(tx: SqlTx, accountId: string, userIds: string[]) {
   if (userIds.length === 0) return [];
   const users = await tx.$queryRaw<CandidateRow[]>`
     SELECT id, availability::text AS availability, "chatCapacity", "lastAssignedAt" FROM "User"
@@ -62,7 +64,7 @@ function pick<T extends { id: string; open: number; lastAssignedAt: Date | null 
   )[0];
 }
 
-async function assign(tx: Tx, accountId: string, conversationId: string, userId: string, now: Date) {
+async function assign(tx: SqlTx, accountId: string, conversationId: string, userId: string, now: Date) {
   await tx.$executeRaw`
     WITH conversation AS (
       UPDATE "Conversation" SET "assigneeId" = ${userId}, "assignedAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${conversationId})
@@ -81,7 +83,7 @@ async function assign(tx: Tx, accountId: string, conversationId: string, userId:
  * Sets conversation.assignedAt and the user's lastAssignedAt.
  */
 export async function routeNewConversation(
-  tx: Tx,
+  tx: SqlTx,
   args: { accountId: string; channel: Pick<Channel, "id" | "autoAssign" | "routingTarget" | "onlyAvailable">; conversationId: string; contact: Pick<Contact, "ownerId" | "tracked"> | null; messageId?: string },
 ): Promise<RoutingResult> {
   const { accountId, channel } = args;
@@ -96,9 +98,10 @@ export async function routeNewConversation(
     if (!owner || !hasRoom(owner)) return none;
     await assign(tx, accountId, args.conversationId, owner.id, now);
     if (owner.availability !== "AVAILABLE") {
-      await tx.outboundDelivery.create({
-        data: { accountId, kind: "NOTIFICATION_EMAIL", userId: owner.id, channelId: channel.id, messageId: args.messageId, payload: { reason: "contact_owner_offline", conversationId: args.conversationId } },
-      });
+      const payload = { reason: "contact_owner_offline", conversationId: args.conversationId };
+      await tx.$executeRaw`
+        INSERT INTO "OutboundDelivery" (id, "accountId", kind, "userId", "channelId", "messageId", payload, "nextAttemptAt", "createdAt")
+        VALUES (${randomUUID()}, ${accountId}, 'NOTIFICATION_EMAIL', ${owner.id}, ${channel.id}, ${args.messageId ?? null}, ${JSON.stringify(payload)}::jsonb, ${now}, ${now})`;
       return { assigneeId: owner.id, ownerNotified: true };
     }
     return { assigneeId: owner.id, ownerNotified: false };

@@ -39,8 +39,7 @@ export async function createTicketForConversation(tx: Tx, input: AutomaticTicket
   const { accountId, conversation, channel, account } = input;
   if (conversation.ticketId) return null;
   const inbox = input.inbox ?? (await tx.inbox.findFirst({ where: { accountId, id: conversation.inboxId }, select: { kind: true } }));
-  if (!inbox) return null;
-  if (inbox.kind !== "HELP_DESK" && !(channel.createTickets && mayCreateInboxTickets(account))) return null;
+  if (!inbox || !mayCreateAutomaticTicket({ ...input, inbox })) return null;
 
   if (conversation.contactId) {
     const associated = await tx.ticket.count({ where: { accountId, contactId: conversation.contactId } });
@@ -66,6 +65,16 @@ export async function createTicketForConversation(tx: Tx, input: AutomaticTicket
   });
   await tx.conversation.update({ where: { id: conversation.id }, data: { ticketId: ticket.id } });
   return ticket;
+}
+
+/**
+ * The part of the rule above that needs no more reading: false when no ticket can be created
+ * (already linked; an inbox whose channel does not create tickets or whose account is too new).
+ * True means the contact's association limit still decides.
+ */
+export function mayCreateAutomaticTicket(input: Pick<AutomaticTicketInput, "conversation" | "channel" | "account"> & { inbox: Pick<Inbox, "kind"> }): boolean {
+  if (input.conversation.ticketId) return false;
+  return input.inbox.kind === "HELP_DESK" || (input.channel.createTickets && mayCreateInboxTickets(input.account));
 }
 
 function automaticName(conversation: AutomaticTicketInput["conversation"]): string {
