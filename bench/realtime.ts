@@ -28,6 +28,14 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
+/** Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc/stat). */
+function machineCpuTicks(): { busy: number; total: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
 const baseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const AGENTS = Number(process.env.AGENTS ?? 1000);
 const RATE = Number(process.env.RATE ?? 100);
@@ -137,6 +145,7 @@ try {
 
   const total = RATE * SECONDS;
   const serverCpu0 = processCpuSeconds(child.pid!);
+  const machine0 = machineCpuTicks();
   const benchCpu0 = process.cpuUsage();
   const start = performance.now();
   const inflight: Promise<void>[] = [];
@@ -161,6 +170,7 @@ try {
   const drainSeconds = (performance.now() - start) / 1000;
   const serverCpu = processCpuSeconds(child.pid!) - serverCpu0;
   const benchCpu = process.cpuUsage(benchCpu0);
+  const machine1 = machineCpuTicks();
 
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
@@ -168,6 +178,8 @@ try {
   console.log(`deliveries: ${latencies.length} of ${expected} within ${drainSeconds.toFixed(1)} s (${(latencies.length / drainSeconds).toFixed(0)} deliveries/s)`);
   console.log(`latency publish-returned -> agent received: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`);
   console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${((serverCpu * 1e6) / Math.max(1, latencies.length)).toFixed(0)} µs per delivery; this process (partner + agents): ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
+  const cores = os.cpus().length;
+  console.log(`machine: ${((cores * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total)).toFixed(2)} of ${cores} CPUs busy (server, PostgreSQL, this process and the kernel together)`);
   console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);
 } finally {
   for (const socket of sockets) socket.terminate();

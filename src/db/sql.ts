@@ -45,6 +45,44 @@ function queryConfig(sql: Prisma.Sql): pg.QueryConfig {
   return { text: sql.text, values: sql.values.map(toParam), types };
 }
 
+/** Statements a `pg` transaction sends with its COMMIT (see deferUntilCommit). */
+const deferred = new WeakMap<SqlTx, Prisma.Sql[]>();
+
+/**
+ * Asks a transaction of sqlTransaction to run `statement` at commit, in the same message as the
+ * COMMIT: whatever it locks is released inside the database, without waiting for this process
+ * to read a reply and send the next statement (a busy server takes a while to). For a statement
+ * that takes a hot lock, such as the account's event cursor. A failing statement rolls back the
+ * whole transaction, so it must fail rather than quietly do nothing. Returns false (and does
+ * nothing) for other transactions: the caller runs the statement itself.
+ */
+export function deferUntilCommit(tx: SqlTx, statement: Prisma.Sql): boolean {
+  const list = deferred.get(tx);
+  if (!list) return false;
+  list.push(statement);
+  return true;
+}
+
+/** A literal for a value in SQL text, for statements sent in one simple query with COMMIT. */
+function literal(client: pg.PoolClient, value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`Cannot inline ${value} into SQL`);
+    return String(value);
+  }
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (value instanceof Date) return client.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) return `ARRAY[${value.map((v) => literal(client, v)).join(", ")}]`;
+  if (typeof value === "string") return client.escapeLiteral(value);
+  return client.escapeLiteral(JSON.stringify(value));
+}
+
+/** The statement with its parameters written in as escaped literals (statements with no `$n` of their own). */
+function inline(client: pg.PoolClient, sql: Prisma.Sql): string {
+  return sql.text.replace(/\$(\d+)/g, (_, n: string) => literal(client, sql.values[Number(n) - 1]));
+}
+
 /** `$queryRaw` and `$executeRaw` over one checked-out `pg` client. */
 function clientTx(client: pg.PoolClient): SqlTx {
   const run = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => client.query(queryConfig(toSql(query, values)));
@@ -52,6 +90,7 @@ function clientTx(client: pg.PoolClient): SqlTx {
     $queryRaw: (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => run(query, values).then((r) => r.rows),
     $executeRaw: (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => run(query, values).then((r) => r.rowCount ?? 0),
   };
+  deferred.set(tx as unknown as SqlTx, []);
   return tx as unknown as SqlTx;
 }
 
@@ -88,8 +127,11 @@ export async function sqlTransaction<T>(prisma: PrismaClient, fn: (tx: SqlTx) =>
   try {
     await client.query("BEGIN");
     try {
-      const result = await fn(clientTx(client));
-      await client.query("COMMIT");
+      const tx = clientTx(client);
+      const result = await fn(tx);
+      // One simple-query message: the deferred statements, then COMMIT. If one fails, the
+      // database skips the rest and the transaction is rolled back below.
+      await client.query([...deferred.get(tx)!.map((sql) => inline(client, sql)), "COMMIT"].join(";\n"));
       return result;
     } catch (err) {
       await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));

@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import { notifyOutbox } from "./outbox-signal.js";
-import { sqlTransaction, type SqlTx } from "../db/sql.js";
+import { deferUntilCommit, sqlTransaction, type SqlTx } from "../db/sql.js";
 
 /** One change to record in the outbox: ids only, subscribers reload what they need. */
 export interface OutboxEvent {
@@ -17,6 +17,10 @@ export interface OutboxEvent {
  */
 export async function recordEvents(tx: SqlTx, accountId: string, events: OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // In a `pg` transaction the statement goes with the COMMIT, so the account row's lock is held
+  // for no round trip (intakes of one account queue on it). There, a missing account must make
+  // the statement fail: no row recorded divides by zero.
+  if (deferUntilCommit(tx, Prisma.sql`WITH ${eventsCte(accountId, events)} SELECT 1 / count(*)::int FROM recorded_events`)) return;
   const inserted = await tx.$executeRaw`WITH ${eventsCte(accountId, events)} SELECT 1 FROM recorded_events`;
   if (inserted === 0) throw new Error(`Account ${accountId} not found while recording events`);
 }

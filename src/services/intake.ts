@@ -2,7 +2,7 @@ import { z } from "zod";
 import { randomUUID } from "node:crypto";
 import { Prisma, type Account, type AttachmentKind, type Channel, type ChannelApp, type Contact, type Conversation, type InboxKind, type Message, type PrismaClient, type Ticket } from "../generated/prisma/client.js";
 import type { PartnerContext } from "../context.js";
-import { eventsCte, recordEvents, sqlTransactionWithEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
+import { recordEvents, sqlTransactionWithEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
 import { isPgUniqueViolation, sqlQuery, type SqlTx } from "../db/sql.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
@@ -197,19 +197,19 @@ async function writeInbound(tx: Tx, input: InboundMessage): Promise<InboundResul
 
 /**
  * One statement for a message joining a thread: the message, the conversation's activity times,
- * reopening, a contact for an anonymous thread, its search document (the text appended), a
- * customer's activity on the thread's ticket, and the outbox events.
+ * reopening, a contact for an anonymous thread, its search document (the text appended) and a
+ * customer's activity on the thread's ticket. The outbox events go with the COMMIT (recordEvents).
  */
 async function appendToThread(tx: Tx, input: InboundMessage, thread: Thread, message: Message, contact: Contact | null): Promise<Conversation> {
   const { accountId, createdAt: now } = message;
   const linkContact = !thread.contactId && contact ? contact : null;
   const words = [input.text ?? "", ...(linkContact ? [linkContact.name, linkContact.email ?? ""] : [])].filter(Boolean).join(" ");
   const touchTicket = thread.ticketId
-    ? Prisma.sql`touched_ticket AS (UPDATE "Ticket" SET "lastActivityAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${thread.ticketId}),`
+    ? Prisma.sql`, touched_ticket AS (UPDATE "Ticket" SET "lastActivityAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${thread.ticketId})`
     : Prisma.empty;
   const events = messageEvents(thread, message.id, "conversation.updated", thread.status === "CLOSED");
   const [conversation] = await tx.$queryRaw<Conversation[]>`
-    WITH ${insertMessage(message)}, ${touchTicket} ${eventsCte(accountId, events)}
+    WITH ${insertMessage(message)} ${touchTicket}
     UPDATE "Conversation" SET
       "lastActivityAt" = ${now}, "lastInboundAt" = ${now}, "firstInboundAt" = COALESCE("firstInboundAt", ${now}),
       status = 'OPEN', "closedAt" = NULL, "updatedAt" = ${now},
@@ -218,6 +218,7 @@ async function appendToThread(tx: Tx, input: InboundMessage, thread: Thread, mes
     WHERE "accountId" = ${accountId} AND id = ${thread.id}
     RETURNING ${CONVERSATION_COLUMNS}`;
   await insertAttachments(tx, input, message);
+  await recordEvents(tx, accountId, events);
   return conversation;
 }
 
