@@ -22,10 +22,10 @@ import { createPrismaClient } from "../src/db/client.js";
 import { provisionAccount } from "../src/services/accounts.js";
 import { toGlobalId } from "../src/schema/ids.js";
 
-/** User + system CPU seconds a process has used so far (Linux /proc). */
-function processCpuSeconds(pid: number): number {
+/** User and system (kernel) CPU seconds a process has used so far (Linux /proc). */
+function processCpu(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc/stat). */
@@ -144,7 +144,7 @@ try {
   console.log(`publishing ${RATE} messages/s for ${SECONDS} s to ${agents.length} agents, ${THREADS ? `in ${THREADS} conversations` : "each message a new conversation"}...`);
 
   const total = RATE * SECONDS;
-  const serverCpu0 = processCpuSeconds(child.pid!);
+  const serverCpu0 = processCpu(child.pid!);
   const machine0 = machineCpuTicks();
   const benchCpu0 = process.cpuUsage();
   const start = performance.now();
@@ -168,7 +168,10 @@ try {
   const deadline = Date.now() + 60_000;
   while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const drainSeconds = (performance.now() - start) / 1000;
-  const serverCpu = processCpuSeconds(child.pid!) - serverCpu0;
+  const serverCpu1 = processCpu(child.pid!);
+  const serverUser = serverCpu1.user - serverCpu0.user;
+  const serverSystem = serverCpu1.system - serverCpu0.system;
+  const serverCpu = serverUser + serverSystem;
   const benchCpu = process.cpuUsage(benchCpu0);
   const machine1 = machineCpuTicks();
 
@@ -177,7 +180,8 @@ try {
   console.log(`\n${agents.length} agents, ${total} messages published in ${publishSeconds.toFixed(1)} s (${(total / publishSeconds).toFixed(0)} messages/s sustained)`);
   console.log(`deliveries: ${latencies.length} of ${expected} within ${drainSeconds.toFixed(1)} s (${(latencies.length / drainSeconds).toFixed(0)} deliveries/s)`);
   console.log(`latency publish-returned -> agent received: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`);
-  console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${((serverCpu * 1e6) / Math.max(1, latencies.length)).toFixed(0)} µs per delivery; this process (partner + agents): ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
+  const perDelivery = (seconds: number) => ((seconds * 1e6) / Math.max(1, latencies.length)).toFixed(1);
+  console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${perDelivery(serverCpu)} µs per delivery (user ${perDelivery(serverUser)} µs, kernel ${perDelivery(serverSystem)} µs); this process (partner + agents): ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
   const cores = os.cpus().length;
   console.log(`machine: ${((cores * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total)).toFixed(2)} of ${cores} CPUs busy (server, PostgreSQL, this process and the kernel together)`);
   console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);
