@@ -36,7 +36,7 @@ function seqOf(event: RealtimeEvent): bigint {
   }
   return cachedSeq;
 }
-/** Events a subscriber may leave unread before its stream ends (it resumes with `after`). */
+/** Events a pulling subscriber (SSE) may leave unread before its stream ends (it resumes with `after`); pushed streams are bounded by the socket instead. */
 export const MAX_UNREAD_EVENTS = 10_000;
 
 /** Ends a stream whose client does not keep up; the client resumes with its last cursor. */
