@@ -39,7 +39,7 @@ describe("WebSocket frames written by the server", () => {
 
   it("encodes every length class of the header (7-bit, 16-bit, 64-bit) and multi-byte text", async () => {
     const texts = ["", "é".repeat(62) + "x", "a".repeat(125), "a".repeat(126), "ü".repeat(40_000), "a".repeat(65_535), "a".repeat(65_536), "€".repeat(30_000)];
-    const around = textFrameAround('{"id":"ä1","payload":', Buffer.from('{"text":"ﬁ ok"}'), "}");
+    const around = textFrameAround(Buffer.from('{"id":"ä1","payload":'), Buffer.from('{"text":"ﬁ ok"}'), "}");
     const { messages, code } = await receive((socket) => {
       for (const text of texts) queueFrame(socket, textFrame(text));
       queueFrame(socket, around);

@@ -8,7 +8,7 @@ import type { Auth } from "../auth.js";
 import type { Config } from "../config.js";
 import { bearerToken } from "../context.js";
 import { UnauthenticatedError } from "../services/errors.js";
-import { sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
+import { nextFramePrefix, sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
 import { closeAfterFlush, setMaxCoalesceMs } from "./ws-frames.js";
 import { maskResult } from "./errors.js";
 import { deliverTo } from "../realtime/shared-execution.js";
@@ -110,10 +110,11 @@ export function startWebSocketServer(opts: {
         const contextValue = await contextFactory();
         // Subscription results go from the shared execution straight to this socket.
         const socket = ctx.extra.socket;
+        const prefix = nextFramePrefix(id);
         deliverTo(contextValue, {
           next: (result) => {
             const masked = result.errors?.length ? (maskResult(result, requestId, log) ?? result) : result;
-            sendNext(socket, id, masked.errors?.length ? { ...masked, errors: withoutHttp(masked.errors) } : masked);
+            sendNext(socket, prefix, masked.errors?.length ? { ...masked, errors: withoutHttp(masked.errors) } : masked);
           },
         });
         return {

@@ -33,12 +33,18 @@ function sendFrame(socket: WebSocket, data: string) {
   if (canSend(socket)) queueFrame(socket, textFrame(data));
 }
 
+/** The start of every `next` frame of operation `id`, encoded once per operation (see sendNext). */
+export function nextFramePrefix(id: string): Buffer {
+  return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+}
+
 /**
- * Sends a subscription result as the operation's `next` frame, outside graphql-ws's own loop (see
- * `deliverTo` in src/realtime/shared-execution.ts); the payload is encoded once for all sockets.
+ * Sends a subscription result as the operation's `next` frame (`prefix` from nextFramePrefix),
+ * outside graphql-ws's own loop (see `deliverTo` in src/realtime/shared-execution.ts); the
+ * payload is encoded once for all sockets.
  */
-export function sendNext(socket: WebSocket, id: string, payload: object) {
-  if (canSend(socket)) queueFrame(socket, textFrameAround(`{"id":${JSON.stringify(id)},"type":"next","payload":`, bytesOf(payload), "}"));
+export function sendNext(socket: WebSocket, prefix: Buffer, payload: object) {
+  if (canSend(socket)) queueFrame(socket, textFrameAround(prefix, bytesOf(payload), "}"));
 }
 
 /**

@@ -114,13 +114,12 @@ export function textFrame(text: string): Buffer {
   return frame;
 }
 
-/** One text frame holding `prefix`, then the already encoded `body`, then `suffix` (one ASCII character). */
-export function textFrameAround(prefix: string, body: Buffer, suffix: string): Buffer {
-  const prefixLength = Buffer.byteLength(prefix);
-  const length = prefixLength + body.length + 1;
+/** One text frame holding the already encoded `prefix` and `body`, then `suffix` (one ASCII character). */
+export function textFrameAround(prefix: Buffer, body: Buffer, suffix: string): Buffer {
+  const length = prefix.length + body.length + 1;
   const frame = Buffer.allocUnsafe(headerLength(length) + length);
   let at = writeHeader(frame, length);
-  at += frame.write(prefix, at);
+  at += prefix.copy(frame, at);
   at += body.copy(frame, at);
   frame.write(suffix, at, "latin1");
   return frame;
