@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 
@@ -111,6 +112,16 @@ export async function sqlExecute(prisma: PrismaClient, sql: Prisma.Sql): Promise
   return (await pool.query(queryConfig(sql))).rowCount ?? 0;
 }
 
+export interface TransactionOptions {
+  /** Transaction-scoped advisory locks (pg_advisory_xact_lock keys) taken as the transaction begins. */
+  advisoryLocks?: bigint[];
+}
+
+/** A 64-bit advisory lock key for a string (the same key whichever transaction takes it). */
+export function advisoryLockKey(name: string): bigint {
+  return createHash("sha256").update(name).digest().readBigInt64BE(0);
+}
+
 /**
  * Runs `fn` in one transaction on a connection of the Prisma client's own pool, through `pg`
  * directly: a statement costs ~0.1 ms of CPU here against ~0.5 ms through Prisma 6.19's client
@@ -119,13 +130,23 @@ export async function sqlExecute(prisma: PrismaClient, sql: Prisma.Sql): Promise
  * `fn` must use the given `tx`, never the Prisma client (that would wait for this connection).
  * A client whose pool is unknown (made elsewhere) falls back to a Prisma transaction.
  */
-export async function sqlTransaction<T>(prisma: PrismaClient, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+export async function sqlTransaction<T>(prisma: PrismaClient, fn: (tx: SqlTx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+  const locks = opts.advisoryLocks ?? [];
   const pool = pools.get(prisma);
-  if (!pool) return prisma.$transaction((tx) => fn(tx), { maxWait: 15_000, timeout: 30_000 });
+  if (!pool) {
+    return prisma.$transaction(
+      async (tx) => {
+        for (const key of locks) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${key})`;
+        return fn(tx);
+      },
+      { maxWait: 15_000, timeout: 30_000 },
+    );
+  }
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query("BEGIN");
+    // The locks come in BEGIN's own message: no round trip of their own.
+    await client.query(["BEGIN", ...locks.map((key) => `SELECT pg_advisory_xact_lock(${BigInt.asIntN(64, key)})`)].join(";\n"));
     try {
       const tx = clientTx(client);
       const result = await fn(tx);

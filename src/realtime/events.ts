@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import { notifyOutbox } from "./outbox-signal.js";
-import { deferUntilCommit, sqlTransaction, type SqlTx } from "../db/sql.js";
+import { deferUntilCommit, sqlTransaction, type SqlTx, type TransactionOptions } from "../db/sql.js";
 
 /** One change to record in the outbox: ids only, subscribers reload what they need. */
 export interface OutboxEvent {
@@ -52,8 +52,8 @@ export async function transactionWithEvents<T>(prisma: PrismaClient, fn: (tx: Pr
 }
 
 /** transactionWithEvents for raw-SQL writers: one `pg` transaction (see sqlTransaction), then the dispatcher is woken. */
-export async function sqlTransactionWithEvents<T>(prisma: PrismaClient, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-  const result = await sqlTransaction(prisma, fn);
+export async function sqlTransactionWithEvents<T>(prisma: PrismaClient, fn: (tx: SqlTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+  const result = await sqlTransaction(prisma, fn, opts);
   notifyOutbox();
   return result;
 }

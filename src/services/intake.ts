@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { Prisma, type Account, type AttachmentKind, type Channel, type ChannelApp, type Contact, type Conversation, type InboxKind, type Message, type PrismaClient, type Ticket } from "../generated/prisma/client.js";
 import type { PartnerContext } from "../context.js";
 import { recordEvents, sqlTransactionWithEvents, transactionWithEvents, type OutboxEvent } from "../realtime/events.js";
-import { isPgUniqueViolation, sqlQuery, type SqlTx } from "../db/sql.js";
+import { advisoryLockKey, isPgUniqueViolation, sqlQuery, type SqlTx } from "../db/sql.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
@@ -110,12 +110,16 @@ async function findDuplicate(prisma: PrismaClient, accountId: string, channelId:
 export async function receiveInbound(prisma: PrismaClient, input: InboundMessage): Promise<InboundResult> {
   // No check before writing: a key seen before fails the message insert, which rolls back
   // everything the transaction did, so the common (new) message pays no extra statement.
+  // A message that may join a thread holds the thread key's lock from BEGIN on (in BEGIN's own
+  // message, so it costs no round trip): see findThread.
+  const threadKey = threadKeyOf(input);
+  const advisoryLocks = threadKey ? [threadLock(input.channel.id, threadKey)] : [];
   try {
     try {
-      return await sqlTransactionWithEvents(prisma, (tx) => writeInbound(tx, input));
+      return await sqlTransactionWithEvents(prisma, (tx) => writeInbound(tx, input, true), { advisoryLocks });
     } catch (err) {
       if (!(err instanceof NeedsPrismaTransaction)) throw err;
-      return await transactionWithEvents(prisma, (tx) => writeInbound(tx, input));
+      return await transactionWithEvents(prisma, (tx) => writeInbound(tx, input, false));
     }
   } catch (err) {
     if (isUniqueViolation(err, ["externalId"]) || isPgUniqueViolation(err, ["externalId"])) {
@@ -132,13 +136,25 @@ const CONVERSATION_COLUMNS = Prisma.sql`id, "accountId", "inboxId", "channelId",
 
 type Thread = Pick<Conversation, "id" | "inboxId" | "status" | "contactId" | "ticketId">;
 
+/** The key of the thread a message may join (none when it always starts a new one). */
+function threadKeyOf(input: InboundMessage): string | null {
+  return (!input.newThread && input.threadKey?.trim()) || null;
+}
+
+/** The advisory lock that serialises intakes of one thread key on one channel. */
+function threadLock(channelId: string, threadKey: string): bigint {
+  return advisoryLockKey(`thread:${channelId}:${threadKey}`);
+}
+
 /**
- * The thread a message with this key joins: an open one first, else the latest. The row stays
- * locked until commit, so intakes of one thread queue here and each sees the one before (a
- * reopening is reported once). With no thread yet, intakes of the key are serialised by a
- * transaction-scoped lock and a fresh read, so two first messages cannot start two conversations.
+ * The thread a message with this key joins: an open one first, else the latest. Intakes of one
+ * key are serialised by a transaction-scoped advisory lock (threadLock), and the thread is read
+ * once it is held, so each sees the one before (a reopening is reported once) and two first
+ * messages cannot start two conversations. `locked`: the transaction took the lock as it began;
+ * otherwise an existing thread's row lock serialises, and with no thread yet the advisory lock is
+ * taken here and the read repeated.
  */
-async function findThread(tx: Tx, accountId: string, channelId: string, threadKey: string): Promise<Thread | undefined> {
+async function findThread(tx: Tx, accountId: string, channelId: string, threadKey: string, locked: boolean): Promise<Thread | undefined> {
   const read = async () => {
     const [thread] = await tx.$queryRaw<Thread[]>`
       SELECT id, "inboxId", status::text AS status, "contactId", "ticketId" FROM "Conversation"
@@ -147,8 +163,8 @@ async function findThread(tx: Tx, accountId: string, channelId: string, threadKe
     return thread;
   };
   const thread = await read();
-  if (thread) return thread;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${channelId}:${threadKey}`}, 0))`;
+  if (thread || locked) return thread;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${threadLock(channelId, threadKey)}::bigint)`;
   return read();
 }
 
@@ -167,11 +183,13 @@ function messageEvents(conversation: Pick<Conversation, "id" | "inboxId">, messa
   ];
 }
 
-async function writeInbound(tx: Tx, input: InboundMessage): Promise<InboundResult> {
+/** `threadLocked`: the transaction holds the thread key's lock already (see receiveInbound). */
+async function writeInbound(tx: Tx, input: InboundMessage, threadLocked: boolean): Promise<InboundResult> {
   const { accountId, channel } = input;
   const { contact } = await matchOrCreateContact(tx, accountId, channel.id, input.sender);
   const threadKey = input.threadKey?.trim() || null;
-  const thread = threadKey && !input.newThread ? await findThread(tx, accountId, channel.id, threadKey) : undefined;
+  const joinKey = threadKeyOf(input);
+  const thread = joinKey ? await findThread(tx, accountId, channel.id, joinKey, threadLocked) : undefined;
   const now = new Date();
   const message: Message = {
     id: randomUUID(),
