@@ -7,7 +7,7 @@ import { advisoryLockKey, isPgUniqueViolation, sqlQuery, type SqlTx } from "../d
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
-import { routeNewConversation } from "./routing.js";
+import { routeNewConversation, specificTargetsSql } from "./routing.js";
 import { parseInput } from "./validation.js";
 import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-automation.js";
 import { sanitizeRichText } from "./rich-text.js";
@@ -69,16 +69,12 @@ export interface InboundResult {
  * the 2024-04-01 cutoff, the contact's association limit) is createTicketForConversation's.
  * @returns the ticket created, or null
  */
-export async function onConversationCreated(tx: Tx, conversation: Conversation, channel: InboundMessage["channel"]): Promise<Ticket | null> {
-  // One read for the rule's inputs: the channel's ticket defaults, the account and the inbox kind.
-  const [row] = await tx.$queryRaw<TicketRuleInputs[]>`
-    SELECT ch."createTickets", ch."ticketPipelineId", ch."ticketStatusId", ch."ticketPriority"::text AS "ticketPriority", ch."ticketOwnerId",
-           a."createdAt", a."contactAssociationLimit", i.kind::text AS "inboxKind"
-      FROM "Channel" ch JOIN "Account" a ON a.id = ch."accountId"
-      LEFT JOIN "Inbox" i ON i."accountId" = ch."accountId" AND i.id = ${conversation.inboxId}
-     WHERE ch."accountId" = ${conversation.accountId} AND ch.id = ${channel.id}`;
+export async function onConversationCreated(tx: Tx, conversation: Conversation, channel: InboundMessage["channel"], rule?: TicketRuleInputs): Promise<Ticket | null> {
+  // One read for the rule's inputs (unless the caller read them with its insert): the channel's
+  // ticket defaults, the account and the inbox kind.
+  const row = rule ?? (await tx.$queryRaw<TicketRuleInputs[]>(ticketRuleSql(conversation.accountId, channel.id, conversation.inboxId)))[0];
   if (!row) throw new Error(`Channel ${channel.id} not found while creating its automatic ticket`);
-  const { createdAt, contactAssociationLimit, inboxKind, ...defaults } = row;
+  const { accountCreatedAt: createdAt, contactAssociationLimit, inboxKind, ...defaults } = row;
   if (!inboxKind) return null;
   const input = { accountId: conversation.accountId, conversation, channel: defaults, account: { createdAt, contactAssociationLimit }, inbox: { kind: inboxKind } };
   if (!mayCreateAutomaticTicket(input)) return null;
@@ -87,7 +83,19 @@ export async function onConversationCreated(tx: Tx, conversation: Conversation, 
 }
 
 type TicketRuleInputs = Pick<Channel, "createTickets" | "ticketPipelineId" | "ticketStatusId" | "ticketPriority" | "ticketOwnerId"> &
-  Pick<Account, "createdAt" | "contactAssociationLimit"> & { inboxKind: InboxKind | null };
+  Pick<Account, "contactAssociationLimit"> & { accountCreatedAt: Date; inboxKind: InboxKind | null };
+
+const TICKET_RULE_COLUMNS = ["createTickets", "ticketPipelineId", "ticketStatusId", "ticketPriority", "ticketOwnerId", "accountCreatedAt", "contactAssociationLimit", "inboxKind"] as const;
+
+/** The automatic-ticket rule's inputs for a conversation of `inboxId` on the channel (TICKET_RULE_COLUMNS). */
+function ticketRuleSql(accountId: string, channelId: string, inboxId: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT ch."createTickets", ch."ticketPipelineId", ch."ticketStatusId", ch."ticketPriority"::text AS "ticketPriority", ch."ticketOwnerId",
+           a."createdAt" AS "accountCreatedAt", a."contactAssociationLimit", i.kind::text AS "inboxKind"
+      FROM "Channel" ch JOIN "Account" a ON a.id = ch."accountId"
+      LEFT JOIN "Inbox" i ON i."accountId" = ch."accountId" AND i.id = ${inboxId}
+     WHERE ch."accountId" = ${accountId} AND ch.id = ${channelId}`;
+}
 
 async function findDuplicate(prisma: PrismaClient, accountId: string, channelId: string, externalId: string) {
   const found = await prisma.message.findUnique({ where: { accountId_channelId_externalId: { accountId, channelId, externalId } }, include: { conversation: { include: { contact: true } } } });
@@ -242,14 +250,17 @@ async function appendToThread(tx: Tx, input: InboundMessage, thread: Thread, mes
 
 /**
  * A message starting a conversation: conversation (search document: text, subject and contact)
- * and message in one statement, then routing, the automatic ticket and the outbox events.
+ * and message in one statement, which also reads the routing targets and the ticket rule's
+ * inputs; then routing, the automatic ticket and the outbox events.
  */
 async function startConversation(tx: Tx, input: InboundMessage, threadKey: string | null, message: Message, contact: Contact | null): Promise<Conversation> {
   const { accountId, channel } = input;
   const now = message.createdAt;
   const subject = input.subject?.trim() || null;
   const words = [input.text ?? "", subject ?? "", contact?.name ?? input.sender.name ?? "", contact?.email ?? input.sender.email ?? ""].filter(Boolean).join(" ");
-  let [conversation] = await tx.$queryRaw<Conversation[]>`
+  // The same statement reads what routing and the ticket rule need: no round trip of their own.
+  const routesToTargets = channel.autoAssign && channel.routingTarget === "SPECIFIC";
+  const [row] = await tx.$queryRaw<(Conversation & TicketRuleInputs & { routingTargets: string[] | null })[]>`
     WITH new_conversation AS (
       INSERT INTO "Conversation" (id, "accountId", "inboxId", "channelId", "contactId", "visitorName", "visitorEmail", subject, "threadKey",
                                   properties, "lastActivityAt", "lastInboundAt", "firstInboundAt", "createdAt", "updatedAt", search)
@@ -259,13 +270,18 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
               to_tsvector('simple', ${words}))
       RETURNING ${CONVERSATION_COLUMNS}),
     ${insertMessage(message)}
-    SELECT * FROM new_conversation`;
+    SELECT nc.*, rule.*, ${routesToTargets ? Prisma.sql`ARRAY(${specificTargetsSql(accountId, channel.id)})` : Prisma.sql`NULL::text[]`} AS "routingTargets"
+      FROM new_conversation nc LEFT JOIN LATERAL (${ticketRuleSql(accountId, channel.id, channel.inboxId)}) rule ON true`;
+  const { routingTargets, ...rest } = row;
+  const rule = rest.createTickets === null ? undefined : (Object.fromEntries(TICKET_RULE_COLUMNS.map((k) => [k, rest[k]])) as TicketRuleInputs);
+  for (const k of TICKET_RULE_COLUMNS) delete (rest as Partial<typeof rest>)[k];
+  let conversation: Conversation = rest;
   await insertAttachments(tx, input, message);
 
-  const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id });
+  const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id, targets: routingTargets ?? undefined });
   if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
   const events = messageEvents(conversation, message.id, "conversation.created");
-  const ticket = await onConversationCreated(tx, conversation, channel);
+  const ticket = await onConversationCreated(tx, conversation, channel, rule);
   if (ticket) {
     conversation = { ...conversation, ticketId: ticket.id };
     events.push({ type: "ticket.created", inboxId: conversation.inboxId, payload: { ticketId: ticket.id, conversationId: conversation.id } });

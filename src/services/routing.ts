@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Channel, Contact, Prisma } from "../generated/prisma/client.js";
+import { Prisma, type Channel, type Contact } from "../generated/prisma/client.js";
 import type { SqlTx } from "../db/sql.js";
 
 type Tx = Prisma.TransactionClient;
@@ -18,13 +18,20 @@ export interface RoutingResult {
   ownerNotified: boolean;
 }
 
-/** Ids of the users a SPECIFIC-target channel routes to: its chosen users plus its teams' members. */
-async function specificTargets(tx: SqlTx, accountId: string, channelId: string): Promise<string[]> {
-  const rows = await tx.$queryRaw<{ userId: string }[]>`
+/**
+ * The users a SPECIFIC-target channel routes to, one `"userId"` column: its chosen users plus its
+ * teams' members. A writer can read them in its own statement (`ARRAY(...)`) and pass them on.
+ */
+export function specificTargetsSql(accountId: string, channelId: string): Prisma.Sql {
+  return Prisma.sql`
     SELECT "userId" FROM "ChannelRoutingUser" WHERE "accountId" = ${accountId} AND "channelId" = ${channelId}
     UNION
     SELECT m."userId" FROM "ChannelRoutingTeam" t JOIN "TeamMember" m ON m."teamId" = t."teamId"
      WHERE t."accountId" = ${accountId} AND t."channelId" = ${channelId}`;
+}
+
+async function specificTargets(tx: SqlTx, accountId: string, channelId: string): Promise<string[]> {
+  const rows = await tx.$queryRaw<{ userId: string }[]>(specificTargetsSql(accountId, channelId));
   return rows.map((r) => r.userId);
 }
 
@@ -84,7 +91,15 @@ async function assign(tx: SqlTx, accountId: string, conversationId: string, user
  */
 export async function routeNewConversation(
   tx: SqlTx,
-  args: { accountId: string; channel: Pick<Channel, "id" | "autoAssign" | "routingTarget" | "onlyAvailable">; conversationId: string; contact: Pick<Contact, "ownerId" | "tracked"> | null; messageId?: string },
+  args: {
+    accountId: string;
+    channel: Pick<Channel, "id" | "autoAssign" | "routingTarget" | "onlyAvailable">;
+    conversationId: string;
+    contact: Pick<Contact, "ownerId" | "tracked"> | null;
+    messageId?: string;
+    /** A SPECIFIC channel's targets when the caller read them already (specificTargetsSql). */
+    targets?: string[];
+  },
 ): Promise<RoutingResult> {
   const { accountId, channel } = args;
   const none = { assigneeId: null, ownerNotified: false };
@@ -107,7 +122,7 @@ export async function routeNewConversation(
     return { assigneeId: owner.id, ownerNotified: false };
   }
 
-  const candidates = await lockAndCount(tx, accountId, await specificTargets(tx, accountId, channel.id));
+  const candidates = await lockAndCount(tx, accountId, args.targets ?? (await specificTargets(tx, accountId, channel.id)));
   const chosen = pick(candidates.filter((u) => (!channel.onlyAvailable || u.availability === "AVAILABLE") && hasRoom(u)));
   if (!chosen) return none;
   await assign(tx, accountId, args.conversationId, chosen.id, now);
