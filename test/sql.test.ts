@@ -66,6 +66,16 @@ describe("raw SQL through pg", () => {
     expect(await sqlQuery(prisma, Prisma.sql`SELECT count(*) AS n FROM t`)).toEqual([{ n: 2n }]);
   });
 
+  it("bounds each statement's time, and takes advisory locks as it begins", async () => {
+    const settings = await sqlTransaction(prisma, (tx) => tx.$queryRaw<{ timeout: string; locks: bigint }[]>`
+      SELECT current_setting('statement_timeout') AS timeout, (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks`, { advisoryLocks: [42n, -7n] });
+    expect(settings).toEqual([{ timeout: "30s", locks: 2n }]);
+    // Both were transaction-scoped: gone with the commit, and the setting back to the default.
+    expect(await sqlQuery(prisma, Prisma.sql`SELECT current_setting('statement_timeout') AS timeout, (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks`)).toEqual([
+      { timeout: "0", locks: 0n },
+    ]);
+  });
+
   it("a Prisma transaction takes no deferred statement: its caller runs it", async () => {
     await prisma.$transaction(async (tx) => {
       expect(deferUntilCommit(tx, Prisma.sql`SELECT 1`)).toBe(false);

@@ -112,6 +112,9 @@ export async function sqlExecute(prisma: PrismaClient, sql: Prisma.Sql): Promise
   return (await pool.query(queryConfig(sql))).rowCount ?? 0;
 }
 
+/** Longest a statement of sqlTransaction may run (Prisma's interactive transactions here time out at 30 s). */
+const STATEMENT_TIMEOUT_MS = 30_000;
+
 export interface TransactionOptions {
   /** Transaction-scoped advisory locks (pg_advisory_xact_lock keys) taken as the transaction begins. */
   advisoryLocks?: bigint[];
@@ -145,8 +148,12 @@ export async function sqlTransaction<T>(prisma: PrismaClient, fn: (tx: SqlTx) =>
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    // The locks come in BEGIN's own message: no round trip of their own.
-    await client.query(["BEGIN", ...locks.map((key) => `SELECT pg_advisory_xact_lock(${BigInt.asIntN(64, key)})`)].join(";\n"));
+    // The locks come in BEGIN's own message: no round trip of their own. No statement (a lock
+    // wait included) runs longer than STATEMENT_TIMEOUT_MS: like Prisma's transaction timeout, a
+    // stuck transaction fails and rolls back instead of holding its connection.
+    await client.query(
+      ["BEGIN", `SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`, ...locks.map((key) => `SELECT pg_advisory_xact_lock(${BigInt.asIntN(64, key)})`)].join(";\n"),
+    );
     try {
       const tx = clientTx(client);
       const result = await fn(tx);
