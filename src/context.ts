@@ -69,10 +69,9 @@ export async function createContext(services: Services, input: { authorization?:
   switch (claims.typ) {
     case "agent": {
       // Every agent request reads its user: through `pg`, not Prisma (src/db/sql.ts).
+      // Every column, as Prisma would return the row (pg reads enums as their text).
       const [user] = await sqlQuery<User>(services.prisma, Prisma.sql`
-        SELECT id, "accountId", email, "firstName", "lastName", role::text AS role, seat::text AS seat, availability::text AS availability, "chatCapacity",
-               "muteNewMessageNotifications", "lastAssignedAt", "removedAt", "createdAt", "updatedAt"
-          FROM "User" WHERE id = ${claims.userId} AND "accountId" = ${claims.accountId} AND "removedAt" IS NULL`);
+        SELECT * FROM "User" WHERE id = ${claims.userId} AND "accountId" = ${claims.accountId} AND "removedAt" IS NULL`);
       if (!user) return { ...base, kind: "anonymous", authError: "This user no longer exists" };
       return { ...base, kind: "agent", accountId: user.accountId, user, tokenExpiresAt: claims.expiresAt };
     }

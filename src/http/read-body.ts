@@ -38,3 +38,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendTooLarge(res: ServerResponse, err: BodyTooLargeError) {
   sendJson(res, 413, { error: "payload_too_large", limit: err.limit }, { connection: "close" });
 }
+
+/**
+ * readBody for a route: the body, or undefined once an oversized one has been answered with 413
+ * (the route then just returns). Other failures are thrown.
+ */
+export async function readBodyOr413(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer | undefined> {
+  try {
+    return await readBody(req, maxBytes);
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err;
+    sendTooLarge(res, err);
+    return undefined;
+  }
+}

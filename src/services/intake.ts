@@ -85,9 +85,7 @@ export async function onConversationCreated(tx: Tx, conversation: Conversation, 
 type TicketRuleInputs = Pick<Channel, "createTickets" | "ticketPipelineId" | "ticketStatusId" | "ticketPriority" | "ticketOwnerId"> &
   Pick<Account, "contactAssociationLimit"> & { accountCreatedAt: Date; inboxKind: InboxKind | null };
 
-const TICKET_RULE_COLUMNS = ["createTickets", "ticketPipelineId", "ticketStatusId", "ticketPriority", "ticketOwnerId", "accountCreatedAt", "contactAssociationLimit", "inboxKind"] as const;
-
-/** The automatic-ticket rule's inputs for a conversation of `inboxId` on the channel (TICKET_RULE_COLUMNS). */
+/** The automatic-ticket rule's inputs (TicketRuleInputs) for a conversation of `inboxId` on the channel. */
 function ticketRuleSql(accountId: string, channelId: string, inboxId: string): Prisma.Sql {
   return Prisma.sql`
     SELECT ch."createTickets", ch."ticketPipelineId", ch."ticketStatusId", ch."ticketPriority"::text AS "ticketPriority", ch."ticketOwnerId",
@@ -272,10 +270,10 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
     ${insertMessage(message)}
     SELECT nc.*, rule.*, ${routesToTargets ? Prisma.sql`ARRAY(${specificTargetsSql(accountId, channel.id)})` : Prisma.sql`NULL::text[]`} AS "routingTargets"
       FROM new_conversation nc LEFT JOIN LATERAL (${ticketRuleSql(accountId, channel.id, channel.inboxId)}) rule ON true`;
-  const { routingTargets, ...rest } = row;
-  const rule = rest.createTickets === null ? undefined : (Object.fromEntries(TICKET_RULE_COLUMNS.map((k) => [k, rest[k]])) as TicketRuleInputs);
-  for (const k of TICKET_RULE_COLUMNS) delete (rest as Partial<typeof rest>)[k];
-  let conversation: Conversation = rest;
+  const { routingTargets, createTickets, ticketPipelineId, ticketStatusId, ticketPriority, ticketOwnerId, accountCreatedAt, contactAssociationLimit, inboxKind, ...inserted } = row;
+  // No rule row (the channel vanished): onConversationCreated reads again and says so.
+  const rule = createTickets === null ? undefined : { createTickets, ticketPipelineId, ticketStatusId, ticketPriority, ticketOwnerId, accountCreatedAt, contactAssociationLimit, inboxKind };
+  let conversation: Conversation = inserted;
   await insertAttachments(tx, input, message);
 
   const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id, targets: routingTargets ?? undefined });

@@ -1,5 +1,5 @@
 import type { TransportHandler } from "../transports.js";
-import { BodyTooLargeError, readBody, sendJson, sendTooLarge } from "../read-body.js";
+import { readBodyOr413, sendJson } from "../read-body.js";
 import { bearerToken } from "../../context.js";
 import { fromGlobalId } from "../../schema/ids.js";
 import { toGlobalId } from "../../schema/ids.js";
@@ -33,13 +33,8 @@ export const handleCallEvent: TransportHandler = async (req, res, { services, ur
     req.resume();
     return sendJson(res, 401, { error: "unauthorized", message: "Unknown channel or wrong secret" }, { "www-authenticate": "Bearer", connection: "close" });
   }
-  let body: Buffer;
-  try {
-    body = await readBody(req, MAX_CALL_EVENT_BYTES);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) return sendTooLarge(res, err);
-    throw err;
-  }
+  const body = await readBodyOr413(req, res, MAX_CALL_EVENT_BYTES);
+  if (!body) return;
   let json: unknown;
   try {
     json = JSON.parse(body.toString("utf8"));

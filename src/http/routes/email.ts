@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { TransportHandler } from "../transports.js";
-import { BodyTooLargeError, readBody, sendJson, sendTooLarge } from "../read-body.js";
+import { readBodyOr413, sendJson } from "../read-body.js";
 import { bearerToken } from "../../context.js";
 import { fromGlobalId, toGlobalId } from "../../schema/ids.js";
 import { MalformedEmailError, parseInboundEmail, type ParsedEmail } from "../../transports/email/parse.js";
@@ -70,13 +70,8 @@ export const handleInboundEmail: TransportHandler = async (req, res, { services,
   const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "message/rfc822") return sendJson(res, 415, { error: "expected content-type message/rfc822" });
 
-  let raw: Buffer;
-  try {
-    raw = await readBody(req, services.config.transports.maxEmailBytes);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) return sendTooLarge(res, err);
-    throw err;
-  }
+  const raw = await readBodyOr413(req, res, services.config.transports.maxEmailBytes);
+  if (!raw) return;
   let mail: ParsedEmail;
   try {
     mail = await parseInboundEmail(raw);

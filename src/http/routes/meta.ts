@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TransportHandler } from "../transports.js";
-import { BodyTooLargeError, readBody, sendJson, sendTooLarge } from "../read-body.js";
+import { readBodyOr413, sendJson } from "../read-body.js";
 import { checkMetaSignature } from "../../transports/meta/signature.js";
 import { handleMessengerWebhook } from "../../transports/meta/messenger.js";
 import { handleWhatsAppWebhook } from "../../transports/meta/whatsapp.js";
@@ -26,14 +26,8 @@ function verifyHandshake(res: ServerResponse, services: Services, url: URL) {
  * signature is 401, a wrong one 403, and nothing is read into the database either way.
  */
 async function signedJson(req: IncomingMessage, res: ServerResponse, services: Services, object: string): Promise<Record<string, unknown> | null> {
-  let raw: Buffer;
-  try {
-    raw = await readBody(req, services.config.limits.maxBodyBytes);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) sendTooLarge(res, err);
-    else throw err;
-    return null;
-  }
+  const raw = await readBodyOr413(req, res, services.config.limits.maxBodyBytes);
+  if (!raw) return null;
   const check = checkMetaSignature(services.config.transports.metaAppSecret, raw, req.headers["x-hub-signature-256"]);
   if (check !== "ok") {
     sendJson(res, check === "missing" ? 401 : 403, { error: check === "missing" ? "missing_signature" : "invalid_signature" });

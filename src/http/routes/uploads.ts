@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TransportHandler } from "../transports.js";
 import { createContext } from "../../context.js";
-import { BodyTooLargeError, readBody, sendJson, sendTooLarge } from "../read-body.js";
+import { readBodyOr413, sendJson } from "../read-body.js";
 import { saveAttachmentFile, signUpload } from "../../services/attachments-store.js";
 
 /** The file's name from `x-filename` (raw or percent-encoded) or `?name=`: no path, no control characters. */
@@ -66,13 +66,8 @@ export const handleAttachmentUpload: TransportHandler = async (req, res, { servi
     const seconds = String(refused.retryAfterSeconds);
     return sendJson(res, 429, { error: "rate_limited", retryAfterSeconds: refused.retryAfterSeconds }, { "retry-after": seconds, connection: "close" });
   }
-  let content: Buffer;
-  try {
-    content = await readBody(req, services.config.transports.maxAttachmentBytes);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) return sendTooLarge(res, err);
-    throw err;
-  }
+  const content = await readBodyOr413(req, res, services.config.transports.maxAttachmentBytes);
+  if (!content) return;
   if (content.length === 0) return sendJson(res, 400, { error: "empty_body" });
   const upload = { accountId: ctx.accountId, name: fileName(req.headers["x-filename"], url.searchParams.get("name")), mimeType: mimeType(req.headers["content-type"]), size: content.length };
   const storageKey = await saveAttachmentFile(services.config, ctx.accountId, content);
