@@ -9,7 +9,7 @@
 // agent. Latency is from publishInboundMessage returning to each agent receiving the message.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -26,6 +26,22 @@ import { toGlobalId } from "../src/schema/ids.js";
 function processCpu(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** User + system CPU seconds used so far by every PostgreSQL process on this machine (backends, writer, WAL...). */
+function postgresCpu(): number {
+  let seconds = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+      const { user, system } = processCpu(Number(pid));
+      seconds += user + system;
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return seconds;
 }
 
 /** Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc/stat). */
@@ -146,6 +162,7 @@ try {
   const total = RATE * SECONDS;
   const serverCpu0 = processCpu(child.pid!);
   const machine0 = machineCpuTicks();
+  const postgres0 = postgresCpu();
   const benchCpu0 = process.cpuUsage();
   const start = performance.now();
   const inflight: Promise<void>[] = [];
@@ -174,6 +191,7 @@ try {
   const serverCpu = serverUser + serverSystem;
   const benchCpu = process.cpuUsage(benchCpu0);
   const machine1 = machineCpuTicks();
+  const postgresSeconds = postgresCpu() - postgres0;
 
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
@@ -182,6 +200,7 @@ try {
   console.log(`latency publish-returned -> agent received: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`);
   const perDelivery = (seconds: number) => ((seconds * 1e6) / Math.max(1, latencies.length)).toFixed(1);
   console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${perDelivery(serverCpu)} µs per delivery (user ${perDelivery(serverUser)} µs, kernel ${perDelivery(serverSystem)} µs); this process (partner + agents): ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
+  console.log(`PostgreSQL CPU: ${postgresSeconds.toFixed(1)} s (${((1000 * postgresSeconds) / total).toFixed(2)} ms per message; backends that exited during the run are not counted)`);
   const cores = os.cpus().length;
   console.log(`machine: ${((cores * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total)).toFixed(2)} of ${cores} CPUs busy (server, PostgreSQL, this process and the kernel together)`);
   console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);

@@ -54,6 +54,16 @@ describe("HTTP authentication", () => {
     expect(error?.message).toBe(message);
   });
 
+  test("a token accepted before is refused once it expires (verified tokens are remembered only until they expire)", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await sign({ exp });
+    expect((await t.client(token).request(ViewerDocument)).viewer.email).toBe(acc.agent.email);
+    expect((await t.client(token).request(ViewerDocument)).viewer.email).toBe(acc.agent.email);
+    await new Promise((r) => setTimeout(r, exp * 1000 + 50 - Date.now()));
+    const error = await viewerError(token);
+    expect(error?.message).toBe("Token has expired");
+  });
+
   test("an unsigned (alg none) token is refused", async () => {
     const header = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
     const payload = Buffer.from(JSON.stringify({ sub: acc.agent.id, acc: acc.accountId, typ: "agent", aud: t.config.jwt.audience, iss: t.config.jwt.issuer, exp: 9999999999 })).toString("base64url");

@@ -81,4 +81,14 @@ describe("raw SQL through pg", () => {
       expect(deferUntilCommit(tx, Prisma.sql`SELECT 1`)).toBe(false);
     });
   });
+  it("prepares a statement once per connection; a failing statement fails with its own error each time and the connection stays usable", async () => {
+    const marker = `prepared-${Date.now()}`;
+    const prepared = await sqlTransaction(prisma, async (tx) => {
+      for (let n = 0; n < 3; n++) expect(await tx.$queryRaw`SELECT ${n}::int AS n, ${marker}::text AS marker`).toEqual([{ n, marker }]);
+      return tx.$queryRaw<{ statement: string }[]>`SELECT statement FROM pg_prepared_statements WHERE statement LIKE ${"%AS marker"}`;
+    });
+    expect(prepared).toEqual([{ statement: "SELECT $1::int AS n, $2::text AS marker" }]);
+    for (let n = 0; n < 2; n++) await expect(sqlQuery(prisma, Prisma.sql`SELEC ${n}`)).rejects.toThrow(/syntax error/);
+    expect(await sqlQuery(prisma, Prisma.sql`SELECT ${7}::int AS n, ${marker}::text AS marker`)).toEqual([{ n: 7, marker }]);
+  });
 });

@@ -7,11 +7,20 @@ import { withEventCursor } from "../schema/event-cursor.js";
 import type { RealtimeEvent } from "../realtime/pubsub.js";
 import { liveEvents } from "../services/live-events.js";
 import { sharedLoad } from "../realtime/shared-load.js";
+import { findScalarRow } from "../db/scalar-rows.js";
+import type { Prisma } from "../generated/prisma/client.js";
+import type { Context } from "../context.js";
 
-/** Loads the event's row with the subscriber's selection, once per server for identical selections. */
-function loadFor<T extends object>(event: unknown, query: unknown, load: (id: string) => Promise<T>, idKey: string): Promise<T> {
+/**
+ * Loads the event's row with the subscriber's selection, once per server for identical
+ * selections. A selection of scalar fields only (no relation to include) reads the row through
+ * `pg` (findScalarRow); others go through Prisma with the selection.
+ */
+function loadFor<T extends object>(event: unknown, query: object, ctx: Context, model: Prisma.ModelName, load: (id: string) => Promise<T>, idKey: string): Promise<T> {
   const e = event as RealtimeEvent;
-  return sharedLoad(`${e.accountId}:${e.seq}:${JSON.stringify(query)}`, async () => withEventCursor(await load(String(e.payload[idKey])), e));
+  const id = String(e.payload[idKey]);
+  const row = () => (Object.keys(query).length === 0 ? findScalarRow(ctx.prisma, model, e.accountId, id, () => load(id)) : load(id));
+  return sharedLoad(`${e.accountId}:${e.seq}:${JSON.stringify(query)}`, async () => withEventCursor(await row(), e));
 }
 
 const afterArg = (t: { arg: { string: (o: { description: string }) => unknown } }) =>
@@ -33,7 +42,7 @@ function messageSubscription(t: SubscriptionFields, opts: { description: string;
         after: args.after as string | null | undefined,
         respectMute: opts.respectMute,
       }),
-    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, ctx, "Message", (id) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id } }), "messageId"),
   });
 }
 
@@ -59,13 +68,13 @@ builder.subscriptionFields((t) => ({
         inboxId: args.inboxId ? fromGlobalId(String(args.inboxId), "Inbox") : null,
         after: args.after as string | null | undefined,
       }),
-    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id } }), "conversationId"),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, ctx, "Conversation", (id) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id } }), "conversationId"),
   }),
   ticketUpdated: t.withAuth({ agent: true }).prismaField({
     type: TicketObject,
     description: "Tickets created or changed whose conversation is in (or, without one, the help desk is) an inbox the caller is a member of.",
     args: { after: afterArg(t) as never },
     subscribe: (_root, args, ctx) => liveEvents(ctx, { types: ["ticket.created", "ticket.updated"], after: args.after as string | null | undefined }),
-    resolve: (query, event, _args, ctx) => loadFor(event, query, (id) => ctx.prisma.ticket.findUniqueOrThrow({ ...query, where: { id } }), "ticketId"),
+    resolve: (query, event, _args, ctx) => loadFor(event, query, ctx, "Ticket", (id) => ctx.prisma.ticket.findUniqueOrThrow({ ...query, where: { id } }), "ticketId"),
   }),
 }));
