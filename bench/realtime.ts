@@ -5,6 +5,10 @@
 //   SECONDS       how long to publish (default 10)
 //   THREADS       spread the messages over this many conversations (follow-ups in existing threads,
 //                 the usual traffic); default: every message starts a new conversation (the costliest intake)
+//   CPU_PROF      write the server's CPU profile to /tmp/prof (node --cpu-prof)
+//   SERVER_JS     run this JavaScript entry instead of src/index.ts under tsx: profiles of code
+//                 built with `npx esbuild $(find src -name '*.ts') --outdir=/tmp/build/src --format=esm
+//                 --platform=node` (node_modules and prisma linked beside it) have line numbers
 // The server runs as its own process (`src/index.ts`); this process plays the partner and every
 // agent. Latency is from publishInboundMessage returning to each agent receiving the message.
 import { spawn } from "node:child_process";
@@ -80,7 +84,7 @@ const env: NodeJS.ProcessEnv = {
   RATE_LIMIT_OPERATIONS_MAX: "10000000",
 };
 delete env.REDIS_URL;
-const child = spawn(process.execPath, [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "--import", "tsx", "src/index.ts"], { env, stdio: ["ignore", "pipe", "inherit"] });
+const child = spawn(process.execPath, [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), ...(process.env.SERVER_JS ? [process.env.SERVER_JS] : ["--import", "tsx", "src/index.ts"])], { env, stdio: ["ignore", "pipe", "inherit"] });
 const url = await new Promise<string>((resolve, reject) => {
   let out = "";
   child.stdout.on("data", (d) => {

@@ -43,19 +43,24 @@ function groupOf(args: ExecutionArgs): string | undefined {
  * read per subscriber, so they fall back to the account-and-cursor key.
  */
 const byEvent = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
+/** The event most recently looked up: its subscribers come one after another. */
+let lastEvent: object | undefined;
+let lastGroups: Map<string, Promise<ExecutionResult> | ExecutionResult> | undefined;
 
 function sharedResult(
   event: RealtimeEvent,
   group: string,
   run: (event: RealtimeEvent) => Promise<ExecutionResult> | ExecutionResult,
 ): Promise<ExecutionResult> | ExecutionResult {
-  let groups = byEvent.get(event);
+  let groups = event === lastEvent ? lastGroups : byEvent.get(event);
   const hit = groups?.get(group);
   if (hit) {
     sharedExecutionStats.shared++;
     return hit;
   }
   if (!groups) byEvent.set(event, (groups = new Map()));
+  lastEvent = event;
+  lastGroups = groups;
   const value = sharedByKey(`${event.accountId}:${event.seq}|${group}`, () => run(event));
   groups.set(group, value);
   if (value instanceof Promise) value.catch(() => groups.delete(group));
@@ -193,30 +198,146 @@ function pushEvents(source: AsyncIterator<unknown>, toResult: (event: unknown) =
   };
 }
 
-type Settled = (value: ExecutionResult | undefined, error?: unknown) => void;
-const settledWaiters = new WeakMap<Promise<ExecutionResult>, Settled[]>();
+/** Told once a shared result settles: with its value, or with the error it failed with. */
+interface Waiter {
+  settled(value: ExecutionResult | undefined, error?: unknown): void;
+}
+const settledWaiters = new WeakMap<Promise<ExecutionResult>, Waiter[]>();
+/** The result most recently waited for: every subscriber of an event asks for the same one in turn. */
+let lastResult: Promise<ExecutionResult> | undefined;
+let lastWaiters: Waiter[] = [];
 
 /**
- * Calls `then` once `result` settles. Every subscriber of an event waits for the same shared
- * result: they are called in one loop from one reaction, not from one promise job each.
+ * Tells `waiter` once `result` settles. Every subscriber of an event waits for the same shared
+ * result: they are told in one loop from one reaction, not from one promise job each.
  */
-function whenSettled(result: Promise<ExecutionResult>, then: Settled) {
+function whenSettled(result: Promise<ExecutionResult>, waiter: Waiter) {
+  if (result === lastResult) {
+    lastWaiters.push(waiter);
+    return;
+  }
   let waiters = settledWaiters.get(result);
   if (!waiters) {
-    const list: Settled[] = (waiters = []);
+    const list: Waiter[] = (waiters = []);
     settledWaiters.set(result, list);
+    const done = () => {
+      settledWaiters.delete(result);
+      if (lastResult === result) lastResult = undefined;
+    };
     result.then(
       (value) => {
-        settledWaiters.delete(result);
-        for (const waiter of list) waiter(value);
+        done();
+        for (const w of list) w.settled(value);
       },
       (error) => {
-        settledWaiters.delete(result);
-        for (const waiter of list) waiter(undefined, error ?? new Error("Subscription result failed"));
+        done();
+        for (const w of list) w.settled(undefined, error ?? new Error("Subscription result failed"));
       },
     );
   }
-  waiters.push(then);
+  lastResult = result;
+  lastWaiters = waiters;
+  waiters.push(waiter);
+}
+
+/** A result that waits behind an earlier one still being computed. */
+class Slot implements Waiter {
+  value?: ExecutionResult;
+  constructor(private readonly owner: PushedResults) {}
+  settled(value: ExecutionResult | undefined, error?: unknown) {
+    if (error !== undefined) return this.owner.fail(error);
+    this.value = value;
+    this.owner.sendReady();
+  }
+}
+
+/**
+ * One subscription's results, pushed to its sink in event order, each as soon as it and every
+ * earlier one are ready. The usual case, a result with nothing before it still unsent, takes no
+ * allocation: the subscription itself waits for it (`waiting`); later results queue behind it.
+ */
+class PushedResults implements Waiter {
+  /** Results not sent yet, in event order, behind the one `waiting` for (if any). */
+  private readonly queue: Slot[] = [];
+  private waiting = false;
+  private failed = false;
+  ended = false;
+
+  constructor(
+    private readonly toResult: (event: unknown) => Promise<ExecutionResult> | ExecutionResult,
+    private readonly sink: ResultSink,
+    private readonly stopped: () => boolean,
+    private readonly stop: () => Promise<unknown>,
+    private readonly resolve: (r: IteratorResult<ExecutionResult>) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  onEvent(event: unknown) {
+    if (this.stopped() || this.failed) return;
+    let result: Promise<ExecutionResult> | ExecutionResult;
+    try {
+      result = this.toResult(event);
+    } catch (err) {
+      return this.fail(err);
+    }
+    const first = !this.waiting && this.queue.length === 0;
+    if (!(result instanceof Promise)) {
+      if (first) this.send(result);
+      else {
+        const slot = new Slot(this);
+        slot.value = result;
+        this.queue.push(slot);
+      }
+    } else if (first) {
+      this.waiting = true;
+      whenSettled(result, this);
+    } else {
+      const slot = new Slot(this);
+      this.queue.push(slot);
+      whenSettled(result, slot);
+    }
+  }
+
+  /** The result this subscription was waiting for (the earliest unsent) settled. */
+  settled(value: ExecutionResult | undefined, error?: unknown) {
+    this.waiting = false;
+    if (error !== undefined) return this.fail(error);
+    this.send(value!);
+    this.sendReady();
+  }
+
+  sendReady() {
+    const queue = this.queue;
+    while (!this.waiting && queue.length > 0 && queue[0].value !== undefined) this.send(queue.shift()!.value!);
+    if (this.ended && !this.waiting && queue.length === 0) this.resolve({ value: undefined, done: true });
+  }
+
+  fail(err: unknown) {
+    if (this.failed) return;
+    this.failed = true;
+    this.queue.length = 0;
+    this.reject(err);
+    void this.stop();
+  }
+
+  /** The stream ended: done once what is left is sent (nothing is, after an unsubscribe). */
+  end() {
+    this.ended = true;
+    if (this.stopped()) {
+      this.queue.length = 0;
+      this.waiting = false;
+    }
+    this.sendReady();
+  }
+
+  private send(result: ExecutionResult) {
+    if (this.stopped() || this.failed) return;
+    try {
+      this.sink.next(result);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
 }
 
 /**
@@ -233,55 +354,12 @@ function pushed(
   stop: () => Promise<unknown>,
 ): Promise<IteratorResult<ExecutionResult>> {
   return new Promise((resolve, reject) => {
-    let failed = false;
-    let ended = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      queue.length = 0;
-      reject(err);
-      void stop();
-    };
-    const send = (result: ExecutionResult) => {
-      if (stopped() || failed) return;
-      try {
-        sink.next(result);
-      } catch (err) {
-        fail(err);
-      }
-    };
-    /** Results not sent yet, in event order: one still being computed holds back the later ones. */
-    const queue: { value?: ExecutionResult }[] = [];
-    const sendReady = () => {
-      while (queue.length > 0 && queue[0].value !== undefined) send(queue.shift()!.value!);
-      if (ended && queue.length === 0) resolve({ value: undefined, done: true });
-    };
-    push.call(source, (event) => {
-      if (stopped() || failed) return;
-      let result: Promise<ExecutionResult> | ExecutionResult;
-      try {
-        result = toResult(event);
-      } catch (err) {
-        return fail(err);
-      }
-      if (!(result instanceof Promise)) {
-        if (queue.length === 0) send(result);
-        else queue.push({ value: result });
-        return;
-      }
-      const slot: { value?: ExecutionResult } = {};
-      queue.push(slot);
-      whenSettled(result, (value, error) => {
-        if (error !== undefined) return fail(error);
-        slot.value = value;
-        sendReady();
-      });
-    });
-    source.next().then(() => {
-      ended = true;
-      if (stopped()) queue.length = 0; // unsubscribed: nothing left is sent
-      sendReady();
-    }, fail);
+    const results = new PushedResults(toResult, sink, stopped, stop, resolve, reject);
+    push.call(source, (event) => results.onEvent(event));
+    source.next().then(
+      () => results.end(),
+      (err) => results.fail(err),
+    );
   });
 }
 
