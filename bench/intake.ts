@@ -5,8 +5,9 @@
 //   SENDERS       distinct customers / threads (default 200)
 // Prints messages per second, this process's CPU time (server, client and relay share it) and SQL
 // statements per intake. Statements are counted on the wire: the server talks to PostgreSQL through
-// a small TCP relay that counts the Parse ('P') and simple Query ('Q') messages it forwards, so every
-// statement Prisma sends (BEGIN/COMMIT included) is seen.
+// a small TCP relay that counts the Bind ('B': one per run of a statement, prepared or not) and
+// simple Query ('Q') messages it forwards, so every statement sent (BEGIN/COMMIT included) is seen;
+// statements sent together in one simple query count once.
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import pg from "pg";
@@ -53,7 +54,7 @@ function statementCounter(target: URL) {
         const len = buf.readInt32BE(1);
         if (buf.length < len + 1) break;
         const type = String.fromCharCode(buf[0]);
-        if (type === "P" || type === "Q") statements++;
+        if (type === "B" || type === "Q") statements++;
         buf = buf.subarray(len + 1);
       }
     });

@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient, type Prisma } from "../generated/prisma/client.js";
-import { registerPool } from "./sql.js";
+import { forgetPreparedStatements, registerPool } from "./sql.js";
 
 /**
  * A Prisma client on `@prisma/adapter-pg` (the same driver for PostgreSQL and the embedded database).
@@ -22,6 +22,7 @@ export function createPrismaClient(
     // A single-connection pool keeps its connection: closing an idle one and opening the next could
     // overlap on the server, and the embedded database refuses a second connection.
     idleTimeoutMillis: max === 1 ? 0 : 10_000,
+    onConnect: forgetPreparedStatements,
   });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const log: Prisma.LogLevel[] = opts.log ? ["query", "info", "warn", "error"] : ["warn"]; // errors are thrown to the caller, which translates or logs them

@@ -14,10 +14,16 @@ const pools = new WeakMap<PrismaClient, pg.Pool>();
 
 export function registerPool(prisma: PrismaClient, pool: pg.Pool) {
   pools.set(prisma, pool);
-  // A new connection starts with no prepared statements (statementName), as `pg` assumes. Not so
-  // on the embedded database: its one session outlives the connection that ended, statements
-  // and all, and the next connection's first Parse of one would fail as "already exists".
-  pool.on("connect", (client) => void client.query("DEALLOCATE ALL").catch(() => {}));
+}
+
+/**
+ * For the pool's `onConnect`: a new connection must start with no prepared statements
+ * (statementName), as `pg` assumes. Not so on the embedded database: its one session outlives the
+ * connection that ended, statements and all, and the next connection's first Parse of one would
+ * fail as "already exists".
+ */
+export function forgetPreparedStatements(client: pg.ClientBase): Promise<unknown> {
+  return client.query("DEALLOCATE ALL");
 }
 
 // Results as Prisma's raw queries return them: int8 as bigint, `timestamp` (stored in UTC, as
