@@ -9,8 +9,14 @@
 //   SERVER_JS     run this JavaScript entry instead of src/index.ts under tsx: profiles of code
 //                 built with `npx esbuild $(find src -name '*.ts') --outdir=/tmp/build/src --format=esm
 //                 --platform=node` (node_modules and prisma linked beside it) have line numbers
-// The server runs as its own process (`src/index.ts`); this process plays the partner and every
-// agent. Latency is from publishInboundMessage returning to each agent receiving the message.
+//   SERVER_URL    use a server already running (e.g. on its own host) instead of starting one: the
+//                 GraphQL URL it printed (http://host:port/graphql);
+//                 DATABASE_URL must then name that server's database (an account with AGENTS users
+//                 is added to it and left there) and JWT_SECRET its secret; give that server
+//                 RATE_LIMIT_INTAKE_MAX=1000000 and RATE_LIMIT_OPERATIONS_MAX=10000000
+// By default the server runs as its own process (`src/index.ts`) on a fresh database; this process
+// plays the partner and every agent. Latency is from publishInboundMessage returning to each agent
+// receiving the message.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -61,53 +67,86 @@ const AGENTS = Number(process.env.AGENTS ?? 1000);
 const RATE = Number(process.env.RATE ?? 100);
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const THREADS = process.env.THREADS ? Number(process.env.THREADS) : undefined;
-const secret = randomBytes(32).toString("hex");
+interface Target {
+  url: string;
+  dbUrl: string;
+  secret: string;
+  /** The server's process id when it runs on this host (its CPU is then measured). */
+  pid?: number;
+  stop(): Promise<void>;
+}
 
-const admin = new pg.Client({ connectionString: baseUrl });
-await admin.connect();
-const dbName = `bench_rt_${randomBytes(4).toString("hex")}`;
-await admin.query(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(baseUrl);
-dbUrl.pathname = `/${dbName}`;
-const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-rt-"));
-
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATABASE_URL: dbUrl.toString(),
-  PORT: "0",
-  HOST: "127.0.0.1",
-  DATA_DIR: dataDir,
-  JWT_SECRET: secret,
-  NODE_ENV: "production",
-  LOG_LEVEL: "info",
-  RATE_LIMIT_INTAKE_MAX: "1000000",
-  RATE_LIMIT_OPERATIONS_MAX: "10000000",
-};
-delete env.REDIS_URL;
-const child = spawn(process.execPath, [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), ...(process.env.SERVER_JS ? [process.env.SERVER_JS] : ["--import", "tsx", "src/index.ts"])], { env, stdio: ["ignore", "pipe", "inherit"] });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  child.stdout.on("data", (d) => {
-    if (/ready at/.test(out)) process.stderr.write(`[server] ${d}`);
-    out += d;
-    const m = /ready at (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
+/** A fresh database on DATABASE_URL's server and our own server process on it (the default). */
+async function startLocalServer(): Promise<Target> {
+  const secret = randomBytes(32).toString("hex");
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  const dbName = `bench_rt_${randomBytes(4).toString("hex")}`;
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(baseUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-rt-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: dbUrl.toString(),
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    JWT_SECRET: secret,
+    NODE_ENV: "production",
+    LOG_LEVEL: "info",
+    RATE_LIMIT_INTAKE_MAX: "1000000",
+    RATE_LIMIT_OPERATIONS_MAX: "10000000",
+  };
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), ...(process.env.SERVER_JS ? [process.env.SERVER_JS] : ["--import", "tsx", "src/index.ts"])], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      if (/ready at/.test(out)) process.stderr.write(`[server] ${d}`);
+      out += d;
+      const m = /ready at (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
   });
-  child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-});
+  return {
+    url,
+    dbUrl: dbUrl.toString(),
+    secret,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
-const prisma = createPrismaClient(dbUrl.toString(), { maxConnections: 4 });
+/** A server already running elsewhere (SERVER_URL), on the database DATABASE_URL names, verifying JWT_SECRET. */
+function remoteServer(url: string): Target {
+  const secret = process.env.JWT_SECRET;
+  if (!secret || !process.env.DATABASE_URL) throw new Error("SERVER_URL needs DATABASE_URL (the server's database) and JWT_SECRET (the server's secret)");
+  return { url, dbUrl: process.env.DATABASE_URL, secret, stop: async () => {} };
+}
+
+const target = process.env.SERVER_URL ? remoteServer(process.env.SERVER_URL.replace(/\/$/, "")) : await startLocalServer();
+const { url, dbUrl, secret } = target;
+const tag = randomBytes(4).toString("hex");
+const prisma = createPrismaClient(dbUrl, { maxConnections: 4 });
 const sockets: WebSocket[] = [];
 try {
-  const { account, helpDesk } = await provisionAccount(prisma, { name: "Bench", tier: "ENTERPRISE", superAdmin: { email: "owner@bench.test", firstName: "Owner" } });
-  await prisma.user.createMany({ data: Array.from({ length: AGENTS }, (_, i) => ({ accountId: account.id, email: `agent${i}@bench.test`, firstName: `Agent ${i}` })) });
+  const { account, helpDesk } = await provisionAccount(prisma, { name: "Bench", tier: "ENTERPRISE", superAdmin: { email: `owner-${tag}@bench.test`, firstName: "Owner" } });
+  await prisma.user.createMany({ data: Array.from({ length: AGENTS }, (_, i) => ({ accountId: account.id, email: `agent${i}-${tag}@bench.test`, firstName: `Agent ${i}` })) });
   const agents = await prisma.user.findMany({ where: { accountId: account.id, role: "AGENT" } });
-  const inbox = await prisma.inbox.create({ data: { accountId: account.id, name: "Bench", fallbackEmail: `bench-${dbName}@bench.test`, users: { create: agents.map((a) => ({ userId: a.id })) } } });
+  const inbox = await prisma.inbox.create({ data: { accountId: account.id, name: "Bench", fallbackEmail: `bench-${tag}@bench.test`, users: { create: agents.map((a) => ({ userId: a.id })) } } });
   void helpDesk;
   const partner = await prisma.partner.create({ data: { name: "Bench partner" } });
   const app = await prisma.channelApp.create({ data: { partnerId: partner.id, name: "Bench app", webhookUrl: "http://127.0.0.1:9/none", webhookSecret: "x" } });
   const channel = await prisma.channel.create({ data: { accountId: account.id, inboxId: inbox.id, type: "CUSTOM", name: "Bench", channelAppId: app.id } });
-  const auth = await createAuth(loadConfig({ JWT_SECRET: secret, DATA_DIR: dataDir }));
+  const auth = await createAuth(loadConfig({ ...process.env, JWT_SECRET: secret, DATA_DIR: os.tmpdir() }));
   const partnerToken = await auth.sign({ typ: "partner", partnerId: partner.id });
 
   const sentAt = new Map<string, number>();
@@ -164,7 +203,7 @@ try {
   console.log(`publishing ${RATE} messages/s for ${SECONDS} s to ${agents.length} agents, ${THREADS ? `in ${THREADS} conversations` : "each message a new conversation"}...`);
 
   const total = RATE * SECONDS;
-  const serverCpu0 = processCpu(child.pid!);
+  const serverCpu0 = target.pid ? processCpu(target.pid) : { user: NaN, system: NaN };
   const machine0 = machineCpuTicks();
   const postgres0 = postgresCpu();
   const benchCpu0 = process.cpuUsage();
@@ -189,7 +228,7 @@ try {
   const deadline = Date.now() + 60_000;
   while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const drainSeconds = (performance.now() - start) / 1000;
-  const serverCpu1 = processCpu(child.pid!);
+  const serverCpu1 = target.pid ? processCpu(target.pid) : { user: NaN, system: NaN };
   const serverUser = serverCpu1.user - serverCpu0.user;
   const serverSystem = serverCpu1.system - serverCpu0.system;
   const serverCpu = serverUser + serverSystem;
@@ -203,17 +242,17 @@ try {
   console.log(`deliveries: ${latencies.length} of ${expected} within ${drainSeconds.toFixed(1)} s (${(latencies.length / drainSeconds).toFixed(0)} deliveries/s)`);
   console.log(`latency publish-returned -> agent received: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`);
   const perDelivery = (seconds: number) => ((seconds * 1e6) / Math.max(1, latencies.length)).toFixed(1);
-  console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${perDelivery(serverCpu)} µs per delivery (user ${perDelivery(serverUser)} µs, kernel ${perDelivery(serverSystem)} µs); this process (partner + agents): ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
-  console.log(`PostgreSQL CPU: ${postgresSeconds.toFixed(1)} s (${((1000 * postgresSeconds) / total).toFixed(2)} ms per message; backends that exited during the run are not counted)`);
+  const benchSeconds = ((benchCpu.user + benchCpu.system) / 1e6).toFixed(1);
+  if (target.pid) {
+    console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${drainSeconds.toFixed(1)} s (${((100 * serverCpu) / drainSeconds).toFixed(0)}% of one core), ${perDelivery(serverCpu)} µs per delivery (user ${perDelivery(serverUser)} µs, kernel ${perDelivery(serverSystem)} µs); this process (partner + agents): ${benchSeconds} s`);
+  } else console.log(`server CPU: not measured (the server runs elsewhere); this process (partner + agents): ${benchSeconds} s`);
+  if (postgresSeconds > 0) console.log(`PostgreSQL CPU: ${postgresSeconds.toFixed(1)} s (${((1000 * postgresSeconds) / total).toFixed(2)} ms per message; backends that exited during the run are not counted)`);
+  else console.log("PostgreSQL CPU: not measured (no PostgreSQL process on this host)");
   const cores = os.cpus().length;
   console.log(`machine: ${((cores * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total)).toFixed(2)} of ${cores} CPUs busy (server, PostgreSQL, this process and the kernel together)`);
   console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);
 } finally {
   for (const socket of sockets) socket.terminate();
   await prisma.$disconnect();
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
-  await rm(dataDir, { recursive: true, force: true });
+  await target.stop();
 }
