@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConvContactsDocument, ConvCreateContactDocument, ConvDetailDocument, ConvPublishDocument, ConvSetStatusDocument, type PublishInboundMessageInput } from "./generated/graphql.js";
-import { toGlobalId } from "../src/schema/ids.js";
+import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
 
@@ -60,6 +60,17 @@ describe("idempotent intake", () => {
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => publish({ threadKey: key, text: `part ${i}`, sender: { email: `burst-${key}@example.test` } })));
     expect(new Set(results.map((r) => ok(r.publishInboundMessage).conversationId)).size).toBe(1);
     expect(await t.prisma.contact.count({ where: { accountId: a.accountId, email: `burst-${key}@example.test` } })).toBe(1);
+  });
+
+  test("concurrent first messages from one new address and handle in different threads end on one contact", async () => {
+    const key = externalId("spread");
+    const sender = { email: `spread-${key}@example.test`, handle: `h-${key}` };
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => publish({ threadKey: `${key}-${i}`, text: `part ${i}`, sender })));
+    const ids = await t.prisma.conversation.findMany({ where: { id: { in: results.map((r) => ok(r.publishInboundMessage).conversationId).map((id) => fromGlobalId(id, "Conversation")) } }, select: { contactId: true } });
+    expect(ids).toHaveLength(6);
+    expect(new Set(ids.map((c) => c.contactId)).size).toBe(1);
+    expect(await t.prisma.contact.count({ where: { accountId: a.accountId, email: sender.email } })).toBe(1);
+    expect(await t.prisma.contactHandle.count({ where: { accountId: a.accountId, handle: sender.handle } })).toBe(1);
   });
 });
 

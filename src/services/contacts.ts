@@ -28,6 +28,7 @@ interface Identity {
   handle: string | null;
 }
 
+/** The contact with the strongest matching identity (handle, then email, then phone) and its `rank` (1, 2, 3). */
 function findContactSql(accountId: string, channelId: string, id: Identity): Prisma.Sql {
   return Prisma.sql`
     SELECT ${CONTACT_COLUMNS}, m.rank FROM (
@@ -36,15 +37,6 @@ function findContactSql(accountId: string, channelId: string, id: Identity): Pri
       UNION ALL SELECT id, 3 FROM "Contact" WHERE "accountId" = ${accountId} AND phone = ${id.phone}
     ) m JOIN "Contact" c ON c."accountId" = ${accountId} AND c.id = m.id
     ORDER BY m.rank LIMIT 1`;
-}
-
-/** The contact with the strongest matching identity (handle, then email, then phone), and which one matched. */
-async function findContact(tx: SqlTx, accountId: string, channelId: string, id: Identity) {
-  const [row] = await tx.$queryRaw<(Contact & { rank: number })[]>(findContactSql(accountId, channelId, id));
-  if (!row) return undefined;
-  const { rank, ...contact } = row;
-  // A handle is unique on its channel: a contact found by email or phone does not have it.
-  return { contact, hasHandle: rank === 1 };
 }
 
 /**
@@ -69,52 +61,34 @@ export async function matchOrCreateContact(
   const { mail, phone, handle } = identity;
   if (!mail && !phone && !handle) return { contact: null, created: false };
 
-  // The usual cases in one statement: find the contact; create it if none matched; attach the
-  // handle if the contact does not have it. Only a race with a concurrent intake of the same
-  // sender takes the statements below.
-  const now = new Date();
-  const [row] = await tx.$queryRaw<(Contact & { rank: number; attached: boolean })[]>`
-    WITH found AS (${findContactSql(accountId, channelId, identity)}),
-    new_contact AS (
-      INSERT INTO "Contact" AS c (id, "accountId", name, email, phone, "createdAt", "updatedAt")
-      SELECT ${randomUUID()}::text, ${accountId}::text, ${sender.name?.trim() ?? ""}::text, ${mail}::text, ${phone}::text, ${now}::timestamp(3), ${now}::timestamp(3)
-       WHERE NOT EXISTS (SELECT 1 FROM found)
-      ON CONFLICT DO NOTHING RETURNING ${CONTACT_COLUMNS}, 0 AS rank),
-    chosen AS (SELECT * FROM found UNION ALL SELECT * FROM new_contact),
-    attached AS (
-      INSERT INTO "ContactHandle" (id, "accountId", "contactId", "channelId", handle)
-      SELECT ${randomUUID()}::text, ${accountId}::text, chosen.id, ${channelId}::text, ${handle}::text FROM chosen WHERE ${handle}::text IS NOT NULL AND chosen.rank <> 1
-      ON CONFLICT DO NOTHING RETURNING 1)
-    SELECT chosen.*, EXISTS (SELECT 1 FROM attached) AS attached FROM chosen`;
-  if (row) {
+  // One statement: find the contact; create it if none matched; attach the handle if the contact
+  // does not have it. When a concurrent intake created a contact with this email or phone first,
+  // the insert waits for it and yields no row: the next run finds that contact.
+  for (let run = 0; run < 2; run++) {
+    const now = new Date();
+    const [row] = await tx.$queryRaw<(Contact & { rank: number; attached: boolean })[]>`
+      WITH found AS (${findContactSql(accountId, channelId, identity)}),
+      new_contact AS (
+        INSERT INTO "Contact" AS c (id, "accountId", name, email, phone, "createdAt", "updatedAt")
+        SELECT ${randomUUID()}::text, ${accountId}::text, ${sender.name?.trim() ?? ""}::text, ${mail}::text, ${phone}::text, ${now}::timestamp(3), ${now}::timestamp(3)
+         WHERE NOT EXISTS (SELECT 1 FROM found)
+        ON CONFLICT DO NOTHING RETURNING ${CONTACT_COLUMNS}, 0 AS rank),
+      chosen AS (SELECT * FROM found UNION ALL SELECT * FROM new_contact),
+      attached AS (
+        INSERT INTO "ContactHandle" (id, "accountId", "contactId", "channelId", handle)
+        SELECT ${randomUUID()}::text, ${accountId}::text, chosen.id, ${channelId}::text, ${handle}::text FROM chosen WHERE ${handle}::text IS NOT NULL AND chosen.rank <> 1
+        ON CONFLICT DO NOTHING RETURNING 1)
+      SELECT chosen.*, EXISTS (SELECT 1 FROM attached) AS attached FROM chosen`;
+    if (!row) continue;
+    // rank 1: found by this handle; 2, 3: by email or phone (a handle is unique on its channel, so
+    // such a contact does not have it); 0: created here.
     const { rank, attached, ...contact } = row;
     const created = rank === 0;
     if (!handle || rank === 1 || attached) return { contact, created };
     // A concurrent intake attached this handle to its own new contact first: use that one.
     return useHandleOwner(tx, accountId, channelId, handle, created ? contact : null);
   }
-
-  // A concurrent intake created a contact with this email or phone first: it is ours now.
-  let found = await findContact(tx, accountId, channelId, identity);
-  let created = false;
-  if (!found) {
-    const now = new Date();
-    const [row] = await tx.$queryRaw<Contact[]>`
-      INSERT INTO "Contact" AS c (id, "accountId", name, email, phone, "createdAt", "updatedAt")
-      VALUES (${randomUUID()}, ${accountId}, ${sender.name?.trim() ?? ""}, ${mail}, ${phone}, ${now}, ${now})
-      ON CONFLICT DO NOTHING RETURNING ${CONTACT_COLUMNS}`;
-    created = row !== undefined;
-    found = row ? { contact: row, hasHandle: false } : await findContact(tx, accountId, channelId, identity);
-    if (!found) throw new Error("Contact vanished while matching an inbound sender");
-  }
-  const { contact } = found;
-  if (handle && !found.hasHandle) {
-    const attached = await tx.$executeRaw`
-      INSERT INTO "ContactHandle" (id, "accountId", "contactId", "channelId", handle)
-      VALUES (${randomUUID()}, ${accountId}, ${contact.id}, ${channelId}, ${handle}) ON CONFLICT DO NOTHING`;
-    if (attached === 0) return useHandleOwner(tx, accountId, channelId, handle, created ? contact : null);
-  }
-  return { contact, created };
+  throw new Error("Contact vanished while matching an inbound sender");
 }
 
 /**
@@ -122,10 +96,11 @@ export async function matchOrCreateContact(
  * contact, and the one this intake just created (if any) is removed again.
  */
 async function useHandleOwner(tx: SqlTx, accountId: string, channelId: string, handle: string, createdHere: Contact | null) {
-  const owner = await findContact(tx, accountId, channelId, { mail: null, phone: null, handle });
+  const [owner] = await tx.$queryRaw<(Contact & { rank: number })[]>(findContactSql(accountId, channelId, { mail: null, phone: null, handle }));
   if (!owner) throw new Error("Contact handle vanished while matching an inbound sender");
   if (createdHere) await tx.$executeRaw`DELETE FROM "Contact" WHERE "accountId" = ${accountId} AND id = ${createdHere.id}`;
-  return { contact: owner.contact, created: false };
+  const { rank, ...contact } = owner;
+  return { contact, created: false };
 }
 
 type ContactQuery = Omit<Prisma.ContactFindManyArgs, "where" | "orderBy">;
