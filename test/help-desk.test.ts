@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ConvPublishDocument, HdAssignDocument, HdReplyAndStatusDocument, type ReplyAndUpdateTicketStatusInput } from "./generated/graphql.js";
+import { ChMoveDocument, ConvPublishDocument, HdAssignDocument, HdReplyAndStatusDocument, type ReplyAndUpdateTicketStatusInput } from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, createTestUser, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
@@ -172,5 +172,34 @@ describe("replyAndUpdateTicketStatus", () => {
     const r = await run({ conversationId: toGlobalId("Conversation", conversationId), text: "Hi", ticketStatusId: toGlobalId("PipelineStatus", waiting.id) });
     expect(r).toMatchObject({ __typename: "ValidationError", code: "VALIDATION" });
     expect(await outbound(conversationId)).toBe(0);
+  });
+});
+
+describe("item 16: move a custom channel to the help desk", () => {
+  test("item 16: an admin moves a custom channel with its history; new messages on it become tickets; an agent may not", async () => {
+    const acc = await createTestAccount(t.prisma);
+    const inbox = await createInbox(t.prisma, acc.accountId, { userIds: [acc.agent.id] });
+    const channelId = await channelIn(acc, inbox.id);
+    const before = await publish(channelId, { name: "Mia", email: "mia@example.test" }, "Before the move");
+
+    const byAgent = await t.client(await t.tokenFor(acc.agent)).request(ChMoveDocument, { input: { channelId } });
+    expect(byAgent.moveChannelToHelpDesk.__typename).toBe("ForbiddenError");
+
+    const r = await t.client(await t.tokenFor(acc.admin)).request(ChMoveDocument, { input: { channelId, bringHistory: true, createTicketsForHistory: true } });
+    expect(r.moveChannelToHelpDesk).toMatchObject({
+      __typename: "MoveChannelToHelpDeskResult",
+      movedConversations: 1,
+      createdTickets: 1,
+      channel: { id: channelId, inbox: { id: toGlobalId("Inbox", acc.helpDeskId), kind: "HELP_DESK" }, ticketDefaults: { createTickets: true } },
+    });
+    const moved = await t.prisma.conversation.findUniqueOrThrow({ where: { id: before } });
+    expect(moved.inboxId).toBe(acc.helpDeskId);
+    expect(moved.ticketId).not.toBeNull();
+
+    // The partner keeps publishing into the same channel: each new conversation is a help desk ticket.
+    const after = await publish(channelId, { name: "Nico", email: "nico@example.test" }, "After the move");
+    const conversation = await t.prisma.conversation.findUniqueOrThrow({ where: { id: after } });
+    expect(conversation.inboxId).toBe(acc.helpDeskId);
+    expect(await ticketOf(after)).not.toBeNull();
   });
 });

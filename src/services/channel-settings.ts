@@ -156,8 +156,8 @@ export type WhatsAppSettings = z.output<typeof whatsAppSettings>;
 export type CallingSettings = z.output<typeof callingSettings>;
 export type FormFieldDefinition = z.output<typeof formField>;
 
-/** Types that can be moved to the help desk. */
-export const MOVABLE_TYPES: readonly ChannelType[] = ["CHAT", "TEAM_EMAIL", "FORM", "CALLING"];
+/** Types that can be moved to the help desk (the seeds offer it for custom channels too). */
+export const MOVABLE_TYPES: readonly ChannelType[] = ["CHAT", "TEAM_EMAIL", "FORM", "CALLING", "CUSTOM"];
 /** Types that need tier PROFESSIONAL or ENTERPRISE. */
 export const PROFESSIONAL_TYPES: readonly ChannelType[] = ["WHATSAPP", "CALLING"];
 /** Accounts created on or after this date cannot create tickets from inbox channels. */

@@ -19,10 +19,10 @@ export interface MoveChannelToHelpDeskResult {
   createdTickets: number;
 }
 
-const TYPE_LABELS: Record<string, string> = { FACEBOOK_MESSENGER: "Facebook Messenger", WHATSAPP: "WhatsApp", CUSTOM: "custom" };
+const TYPE_LABELS: Record<string, string> = { FACEBOOK_MESSENGER: "Facebook Messenger", WHATSAPP: "WhatsApp" };
 
 /**
- * Moves a chat, team email, form or calling channel to the account's help desk (irreversible; ADMIN+).
+ * Moves a chat, team email, form, calling or custom channel to the account's help desk (irreversible; ADMIN+).
  * From then on its conversations become tickets (createTickets is turned on). With bringHistory its
  * conversations move too, and with createTicketsForHistory each moved conversation without a ticket
  * gets one in the account's default pipeline, first status, owned by the conversation's assignee.
@@ -36,7 +36,7 @@ export async function moveChannelToHelpDesk(ctx: AgentContext, channelId: string
   if (!MOVABLE_TYPES.includes(channel.type)) {
     throw ValidationError.field(
       "input.channelId",
-      `${TYPE_LABELS[channel.type] ?? channel.type} channels cannot be moved to the help desk: only chat, team email, form and calling channels can`,
+      `${TYPE_LABELS[channel.type] ?? channel.type} channels cannot be moved to the help desk: only chat, team email, form, calling and custom channels can`,
     );
   }
   const helpDesk = await ctx.prisma.inbox.findFirst({ where: { accountId: ctx.accountId, kind: "HELP_DESK" } });
