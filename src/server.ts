@@ -10,6 +10,7 @@ import { createRealtimeBus } from "./realtime/pubsub.js";
 import { getSchema } from "./schema/index.js";
 import { createMaskError, useRequestIdMasking, useRequestIdOnResponse } from "./http/errors.js";
 import { useQueryLimits } from "./http/limits.js";
+import { createDocumentCache } from "./http/document-cache.js";
 import { createRateLimits } from "./http/rate-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { startWebSocketServer } from "./http/websocket.js";
@@ -21,6 +22,7 @@ import { startEventDispatcher } from "./realtime/dispatcher.js";
 import { useSharedSubscriptionExecution } from "./realtime/shared-execution.js";
 import { startDeliveryWorker } from "./services/deliveries.js";
 import { removeUnusedFiles } from "./services/attachments-store.js";
+import { handleGraphiQLAsset, renderLocalGraphiQL } from "./http/graphiql.js";
 
 export interface RunningServer {
   url: string;
@@ -70,14 +72,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const deliveries = config.deliveryWorker ? startDeliveryWorker(services, { log }) : undefined;
   const fileSweeper = startUnusedFileSweeper(services, log);
   const endpoint = "/graphql";
+  const documentCache = createDocumentCache();
 
   const yoga = createYoga<ServerContext, Context>({
     schema: getSchema(),
     graphqlEndpoint: endpoint,
     graphiql: config.limits.introspection,
+    // The page and its assets come from this server (src/http/graphiql.ts), never from a CDN.
+    renderGraphiQL: renderLocalGraphiQL,
     landingPage: false,
     batching: false,
     maxRequestBodySize: config.limits.maxBodyBytes,
+    // Bounded by size, failures not kept (src/http/document-cache.ts).
+    parserAndValidationCache: documentCache.yogaOptions,
     logging: config.logLevel === "debug" ? "debug" : config.logLevel === "silent" ? false : "warn",
     maskedErrors: { maskError: createMaskError(log) },
     // Order: mask with the request id first (its result hooks see every error), then refuse
@@ -89,6 +96,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       useCsrfPrevention(endpoint),
       useRequestIdOnResponse(),
       useSharedSubscriptionExecution(),
+      documentCache.plugin,
     ],
     context: (initial: YogaInitialContext & ServerContext & { connectionParams?: Record<string, unknown> }) =>
       createContext(services, {
@@ -109,6 +117,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       res.end(JSON.stringify({ status: database ? "ok" : "unavailable", database: live ? undefined : database ? "ok" : "unavailable" }));
       return;
     }
+    if (await handleGraphiQLAsset(req, res, path, config.limits.introspection)) return;
     if (await handleTransportRequest(req, res, services, requestId, rateLimits)) return;
     await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress });
   });
@@ -124,7 +133,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     httpServer,
     path: endpoint,
     yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
-    auth,
+    services,
     config,
     log,
   });
