@@ -3,15 +3,28 @@ import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 import type { RealtimeEvent } from "./pubsub.js";
 import { PUSH, type PushableIterator } from "./stream.js";
+import { selectsPerCallerField, sharedContextFor, subscriberScopeOf } from "./subscriber-scope.js";
 
 /**
  * One event, many subscribers: a subscription event is executed once per server for every
- * subscriber that sent the same document and variables with the same authority (account and
- * role, or visitor conversation), and they all receive that one result. Without this, a message
- * in an inbox with 1,000 agents runs the same GraphQL execution 1,000 times.
+ * subscriber that sent the same document and variables with the same scope, and they all receive
+ * that one result. Without this, a message in an inbox with 1,000 agents runs the same GraphQL
+ * execution 1,000 times.
  *
- * Results live for a few seconds, keyed by the event's account and cursor, so a subscriber never
- * receives a result computed for another account or role.
+ * The scope is everything a result may depend on (subscriber-scope.ts): the account, the role
+ * and, below ADMIN, the set of inboxes the caller can see, as of the event being executed (it
+ * changes at `access.changed` events). The shared execution runs with a context built from that
+ * scope alone, never with the first subscriber's: its `user` answers `role` and `accountId` and
+ * throws on anything else, and `visibleInboxWhere` filters by the scope's inbox set.
+ *
+ * What a field must do to stay shareable: read the caller only through `ctx.accountId`,
+ * `ctx.user.role` and `visibleInboxWhere(ctx)`. A field whose value depends on more of the caller
+ * (who it is, its read state, its preferences) declares `extensions: { perCaller: true }`; a
+ * subscription selecting such a field is then shared only among that caller's own subscriptions.
+ * A field that reads more without declaring it fails loudly (CallerSpecificReadError) instead of
+ * leaking one subscriber's view to another.
+ *
+ * Results live for a few seconds, keyed by the event's account and cursor and the group.
  */
 const TTL_MS = 5_000;
 const results = new Map<string, { at: number; value: Promise<ExecutionResult> | ExecutionResult }>();
@@ -22,19 +35,37 @@ let nextDocumentId = 1;
 /** Executions actually run and results shared since start (for tests and the benchmark). */
 export const sharedExecutionStats = { executed: 0, shared: 0 };
 
-/** Who the result is computed for: callers with equal authority see equal results. */
-function authorityOf(ctx: Context): string | undefined {
-  if (ctx.kind === "agent") return `agent:${ctx.accountId}:${ctx.user.role}`;
-  if (ctx.kind === "visitor") return `visitor:${ctx.accountId}:${ctx.conversationId}`;
-  return undefined;
-}
-
-function groupOf(args: ExecutionArgs): string | undefined {
-  const authority = authorityOf(args.contextValue as Context);
-  if (!authority) return undefined;
+/** The document, operation and variables part of a group key. */
+function operationKey(args: ExecutionArgs): string {
   let doc = documentIds.get(args.document);
   if (doc === undefined) documentIds.set(args.document, (doc = nextDocumentId++));
-  return `${authority}|${doc}|${args.operationName ?? ""}|${JSON.stringify(args.variableValues ?? {})}`;
+  return `${doc}|${args.operationName ?? ""}|${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+/**
+ * The group of a subscription at its current event: callers in one group see equal results.
+ * Undefined means "not shared" (an agent subscription that recorded no scope, anonymous callers).
+ * The key is rebuilt only when the subscriber's scope changes.
+ */
+function groupOfSubscription(args: ExecutionArgs, perCaller: boolean): () => string | undefined {
+  const ctx = args.contextValue as Context;
+  const operation = operationKey(args);
+  if (ctx.kind === "visitor") {
+    const group = `visitor:${ctx.accountId}:${ctx.conversationId}|${operation}`;
+    return () => group;
+  }
+  if (ctx.kind !== "agent") return () => undefined;
+  let version = -1;
+  let group: string | undefined;
+  return () => {
+    const entry = subscriberScopeOf(ctx);
+    if (!entry) return undefined;
+    if (entry.version !== version) {
+      version = entry.version;
+      group = `agent:${ctx.accountId}:${entry.key}${perCaller ? `:user:${ctx.user.id}` : ""}|${operation}`;
+    }
+    return group;
+  };
 }
 
 /**
@@ -363,16 +394,19 @@ function pushed(
   });
 }
 
-/** graphql's `subscribe`, with each event's execution shared between equal subscribers. */
+/** graphql's `subscribe`, with each event's execution shared between subscribers of one scope. */
 export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-  const group = groupOf(args);
-  const run = (event: unknown) => execute({ ...args, rootValue: event });
+  // After createSourceEventStream: the subscribe resolver has recorded the subscriber's scope.
+  const perCaller = selectsPerCallerField(args.schema, args.document);
+  const groupNow = groupOfSubscription(args, perCaller);
+  const ctx = args.contextValue as Context;
   const toResult = (event: unknown) => {
     const e = event as Partial<RealtimeEvent>;
-    if (group === undefined || e.accountId === undefined || e.seq === undefined) return run(event);
-    return sharedResult(e as RealtimeEvent, group, run);
+    const group = groupNow();
+    if (group === undefined || e.accountId === undefined || e.seq === undefined) return execute({ ...args, rootValue: event });
+    return sharedResult(e as RealtimeEvent, group, (ev) => execute({ ...args, contextValue: sharedContextFor(ctx, perCaller), rootValue: ev }));
   };
   const sink = sinks.get(args.contextValue as object);
   if (sink) return pushEvents(source[Symbol.asyncIterator](), toResult, sink);

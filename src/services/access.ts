@@ -19,10 +19,13 @@ export function requireRole(ctx: AgentContext, minimum: Role, action = "do this"
 
 /**
  * Prisma filter for the inboxes a user belongs to (directly or through a team).
- * Admins see every inbox of their account.
+ * Admins see every inbox of their account. The one place visibility is decided: every read that
+ * depends on which inboxes the caller sees goes through it (shared-execution.ts relies on that).
  */
 export function visibleInboxWhere(ctx: AgentContext) {
   if (hasRole(ctx.user.role, "ADMIN")) return { accountId: ctx.accountId };
+  // A shared subscription execution carries its group's inbox set instead of one user's id.
+  if (ctx.visibleInboxIds) return { accountId: ctx.accountId, id: { in: [...ctx.visibleInboxIds] } };
   return {
     accountId: ctx.accountId,
     OR: [{ users: { some: { userId: ctx.user.id } } }, { teams: { some: { team: { members: { some: { userId: ctx.user.id } } } } } }],

@@ -2,6 +2,7 @@ import type { AgentContext } from "../context.js";
 import type { RealtimeEvent } from "../realtime/pubsub.js";
 import { accountEventStream } from "../realtime/stream.js";
 import { acquireSubscriptionSlot, releasingOnEnd } from "../realtime/limits.js";
+import { setSubscriberScope } from "../realtime/subscriber-scope.js";
 import { memberInboxIds } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 
@@ -27,12 +28,16 @@ function parseCursor(after: string | null | undefined): bigint | undefined {
  * The stream behind agents' subscriptions: the account's events of the inboxes the agent is a
  * member of (directly or through a team), narrowed by inbox or conversation. Membership and the
  * mute preference are checked when subscribing and again whenever the account announces an
- * access change, so an agent removed from an inbox stops receiving its events.
+ * access change, so an agent removed from an inbox stops receiving its events; the subscriber's
+ * scope (role, visible inboxes) is recorded at the same points, so the results of later events
+ * are computed with the new access too.
  */
 export async function liveEvents(ctx: AgentContext, input: LiveEventsInput): Promise<AsyncIterable<RealtimeEvent>> {
   const after = parseCursor(input.after);
   let inboxes = new Set(await memberInboxIds(ctx));
   let muted = ctx.user.muteNewMessageNotifications;
+  // What this subscriber's results may show: shared executions group and run by it.
+  setSubscriberScope(ctx, { role: ctx.user.role, inboxIds: inboxes });
   if (input.inboxId && !inboxes.has(input.inboxId)) throw new NotFoundError("Inbox", input.inboxId);
   if (input.conversationId) {
     const conversation = await ctx.prisma.conversation.findFirst({ where: { id: input.conversationId, accountId: ctx.accountId }, select: { inboxId: true } });
@@ -49,6 +54,7 @@ export async function liveEvents(ctx: AgentContext, input: LiveEventsInput): Pro
       const [ids, user] = await Promise.all([memberInboxIds(ctx), ctx.prisma.user.findUnique({ where: { id: ctx.user.id } })]);
       inboxes = user && !user.removedAt ? new Set(ids) : new Set();
       muted = user?.muteNewMessageNotifications ?? true;
+      setSubscriberScope(ctx, { role: user?.role ?? "AGENT", inboxIds: inboxes });
     },
     accept: (event) => {
       if (!types.has(event.type)) return false;
