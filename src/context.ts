@@ -27,6 +27,11 @@ export interface AgentContext extends Base {
   accountId: string;
   user: User;
   tokenExpiresAt?: number;
+  /**
+   * Set only on a shared subscription execution's context (src/realtime/subscriber-scope.ts):
+   * the inboxes its group can see, which `visibleInboxWhere` then filters by.
+   */
+  visibleInboxIds?: readonly string[];
 }
 export interface PartnerContext extends Base {
   kind: "partner";
