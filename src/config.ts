@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { parseCidr, type OutboundConfig } from "./services/outbound-url.js";
 
 /** The whole server configuration, read once from the environment. */
 export interface Config {
@@ -38,6 +39,19 @@ export interface Config {
   };
   /** Built-in channel transports: email (SMTP out, raw MIME in), Meta webhooks and Graph API, stored files. */
   transports: TransportConfig;
+  /** Requests to URLs others gave the server (partner webhooks): which destinations are refused (src/services/outbound-url.ts). */
+  outbound: OutboundConfig;
+  /** Browser origins trusted with agent and partner tokens (src/http/cors.ts). */
+  cors: CorsConfig;
+}
+
+export interface CorsConfig {
+  /**
+   * Origins (`https://inbox.example.com`, `https://*.example.com`) whose pages may call the agent
+   * API and /attachments with credentials (CORS_ORIGINS, comma-separated). Default none: the public
+   * visitor API still answers every origin, without credentials.
+   */
+  origins: string[];
 }
 
 export interface TransportConfig {
@@ -108,6 +122,42 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0,
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   return n;
+}
+
+/** WEBHOOK_ALLOW_PRIVATE: "true" (every non-public address), unset/"false" (none), or comma-separated CIDR ranges. */
+function allowPrivateVar(env: NodeJS.ProcessEnv): OutboundConfig["allowPrivate"] {
+  const raw = (env.WEBHOOK_ALLOW_PRIVATE ?? "").trim();
+  if (raw === "" || raw === "false") return [];
+  if (raw === "true") return "all";
+  return raw.split(",").map((part) => {
+    try {
+      parseCidr(part);
+    } catch (err) {
+      throw new ConfigError(`WEBHOOK_ALLOW_PRIVATE must be true, false or comma-separated CIDR ranges: ${(err as Error).message}`);
+    }
+    return part.trim();
+  });
+}
+
+/** CORS_ORIGINS: comma-separated origins (scheme://host[:port], the host may start with "*."), normalized. */
+function originsVar(env: NodeJS.ProcessEnv): string[] {
+  return (env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      const wildcard = /^[a-z]+:\/\/\*\./i.test(o);
+      let url: URL | undefined;
+      try {
+        url = new URL(wildcard ? o.replace("*.", "wildcard.") : o);
+      } catch {
+        // reported below
+      }
+      if (!url || !["http:", "https:"].includes(url.protocol) || url.pathname !== "/" || url.search || url.hash || url.username) {
+        throw new ConfigError(`CORS_ORIGINS must list origins such as https://inbox.example.com or https://*.example.com (no path), got "${o}"`);
+      }
+      return wildcard ? url.origin.replace("wildcard.", "*.") : url.origin;
+    });
 }
 
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
@@ -187,5 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEmailBytes: intVar(env, "MAX_EMAIL_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       publicUrl: urlVar(env, "PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
     },
+    outbound: { allowPrivate: allowPrivateVar(env), requireHttps: nodeEnv === "production" },
+    cors: { origins: originsVar(env) },
   };
 }

@@ -5,6 +5,7 @@ import type { AgentContext, PartnerContext } from "../context.js";
 import type { CredentialFieldDefinition } from "./channel-settings.js";
 import { NotFoundError } from "./errors.js";
 import { name, parseInput } from "./validation.js";
+import { validateOutboundUrl } from "./outbound-url.js";
 
 /** Partners' channel apps: registration, updates, and the channels accounts connected to them. */
 
@@ -66,6 +67,7 @@ const stripNulls = (o: object) => Object.fromEntries(Object.entries(o).filter(([
  */
 export async function registerChannelApp(ctx: PartnerContext, input: ChannelAppInput): Promise<{ app: ChannelApp; webhookSigningSecret: string }> {
   const data = parseInput(appSchema, stripNulls(input));
+  await validateOutboundUrl(data.webhookUrl, ctx.config.outbound, ["input", "webhookUrl"]);
   const webhookSigningSecret = `whsec_${randomBytes(32).toString("base64url")}`;
   const app = await ctx.prisma.channelApp.create({
     data: {
@@ -98,6 +100,7 @@ export async function updateChannelApp(ctx: PartnerContext, appId: string, input
   const given = stripNulls(input);
   if (given.capabilities) given.capabilities = { ...(app.capabilities as object), ...stripNulls(given.capabilities as object) };
   const data = parseInput(appSchema, stripNulls({ ...current, ...given }));
+  if (given.webhookUrl) await validateOutboundUrl(data.webhookUrl, ctx.config.outbound, ["input", "webhookUrl"]);
   return ctx.prisma.channelApp.update({
     where: { id: app.id },
     data: { ...data, logoUrl: data.logoUrl ?? null, credentialFields: data.credentialFields as Prisma.InputJsonValue, capabilities: data.capabilities as Prisma.InputJsonValue },

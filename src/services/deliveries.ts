@@ -10,6 +10,7 @@ import { transactionWithEvents } from "../realtime/events.js";
 import { buildEmailPayload, buildNotificationEmail, sendEmail, type EmailPayload } from "../transports/email/send.js";
 import { buildGraphPayload, PermanentSendError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
 import { signedDownloadUrl } from "./attachments-store.js";
+import { outboundFetch, OutboundRefusedError, type OutboundConfig } from "./outbound-url.js";
 
 /**
  * How long a link to a stored file handed to Meta stays valid: Meta fetches it when the message
@@ -29,7 +30,10 @@ export interface OutboundAttachment {
 }
 
 /** What the worker needs of the configuration: the transports, and the attachments store (files, link signing). */
-export type DeliveryConfig = Pick<Config, "transports" | "dataDir" | "jwt">;
+export type DeliveryConfig = Pick<Config, "transports" | "dataDir" | "jwt" | "outbound">;
+
+/** A worker given no configuration sends webhooks as production would: https to public addresses only. */
+const STRICT_OUTBOUND: OutboundConfig = { allowPrivate: [], requireHttps: true };
 
 /** Relay's global id encoding (base64 of "Type:id"), so partners see the ids the API takes. */
 const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
@@ -158,7 +162,7 @@ const FAILURE_LABEL: Record<OutboundKind, string> = { PARTNER_WEBHOOK: "Webhook"
 
 async function attempt(prisma: PrismaClient, row: Claimed, opts: { timeoutMs: number; leaseMs: number }, config: DeliveryConfig | undefined): Promise<Attempt> {
   const { timeoutMs, leaseMs } = opts;
-  if (row.kind === "PARTNER_WEBHOOK") return { error: await postWebhook(row, timeoutMs) };
+  if (row.kind === "PARTNER_WEBHOOK") return postWebhook(row, timeoutMs, config?.outbound ?? STRICT_OUTBOUND);
   if (!config) return { error: "No transport configuration in this worker" };
   const transports = config.transports;
   try {
@@ -192,26 +196,28 @@ async function attempt(prisma: PrismaClient, row: Claimed, opts: { timeoutMs: nu
   }
 }
 
-async function postWebhook(row: Claimed, timeoutMs: number): Promise<string | undefined> {
+/** POSTs a partner webhook through the outbound guard; a refused destination fails at once (permanent). */
+async function postWebhook(row: Claimed, timeoutMs: number, outbound: OutboundConfig): Promise<Attempt> {
   let error: string | undefined;
   if (!row.webhookUrl || !row.webhookSecret) error = "The channel app has no webhook";
   else {
     const body = JSON.stringify({ deliveryId: row.id, ...row.payload });
     const timestamp = String(Math.floor(Date.now() / 1000));
     try {
-      const res = await fetch(row.webhookUrl, {
+      const res = await outboundFetch(row.webhookUrl, {
         method: "POST",
         headers: { "content-type": "application/json", "x-inbox-delivery-id": row.id, "x-inbox-timestamp": timestamp, "x-inbox-signature": signWebhook(row.webhookSecret, timestamp, body) },
         body,
         signal: AbortSignal.timeout(timeoutMs),
-      });
+      }, outbound);
       await res.arrayBuffer().catch(() => undefined);
       if (!res.ok) error = `HTTP ${res.status}`;
     } catch (err) {
+      if (err instanceof OutboundRefusedError) return { error: `refused: ${err.message}`, permanent: true };
       error = (err as Error).message || String(err);
     }
   }
-  return error;
+  return { error };
 }
 
 async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pick<DeliveryOptions, "baseDelayMs" | "maxDelayMs" | "maxAgeMs" | "timeoutMs" | "leaseMs">>, config: DeliveryConfig | undefined) {

@@ -42,6 +42,8 @@ export async function testServerConfig(prefix: string, env: Record<string, strin
     DATA_DIR: dataDir,
     JWT_SECRET: randomBytes(32).toString("hex"),
     SEED_ON_FIRST_START: "false",
+    // Tests' webhook receivers and fakes listen on loopback; test/ssrf.test.ts turns this off.
+    WEBHOOK_ALLOW_PRIVATE: "127.0.0.0/8,::1/128",
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...env,
