@@ -4,6 +4,7 @@ import path from "node:path";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Config } from "./config.js";
 import { UnauthenticatedError } from "./services/errors.js";
+import { isStorableText } from "./services/storable.js";
 
 /** What a verified token says about its bearer. */
 export type TokenClaims =
@@ -36,10 +37,20 @@ export async function loadOrCreateDevSecret(dataDir: string): Promise<string> {
   return secret;
 }
 
+/** An id claim the database can look up: text without NUL or unpaired surrogates, of a sane length. */
+function isIdClaim(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= 200 && isStorableText(value);
+}
+
 function claimsFromPayload(payload: JWTPayload): TokenClaims {
   const typ = payload.typ ?? "agent";
   const sub = payload.sub;
   if (!sub) throw new UnauthenticatedError("Token has no subject");
+  // A well-signed token may still carry ids no row can have (NUL failed in PostgreSQL: a 500).
+  if (!isIdClaim(sub)) throw new UnauthenticatedError('Token claim "sub" is invalid');
+  for (const claim of ["acc", "chn"] as const) {
+    if (payload[claim] !== undefined && !isIdClaim(payload[claim])) throw new UnauthenticatedError(`Token claim "${claim}" is invalid`);
+  }
   const exp = payload.exp;
   if (typ === "agent" && typeof payload.acc === "string") return { typ, userId: sub, accountId: payload.acc, expiresAt: exp };
   if (typ === "partner") return { typ, partnerId: sub, expiresAt: exp };

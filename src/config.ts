@@ -88,7 +88,7 @@ export interface Limits {
   maxDirectives: number;
   /** Cost: every field counts 1, multiplied by the `first`/`last` of each enclosing page. Default 5000 (LIMIT_COST). */
   maxCost: number;
-  /** Largest `first`/`last` accepted on any field. Default 100 (LIMIT_PAGE_SIZE). */
+  /** Largest `first`/`last` accepted on any field, and most ids `nodes(ids:)` takes. Default 100 (LIMIT_PAGE_SIZE). */
   maxPageSize: number;
   /** Execution time before an operation answers with REQUEST_TIMEOUT. Default 30000 (REQUEST_TIMEOUT_MS). */
   requestTimeoutMs: number;

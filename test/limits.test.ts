@@ -93,11 +93,24 @@ describe("query limits (defaults)", () => {
     expect((await post(t.url, { query: cheap }, auth())).body.errors).toBeUndefined();
   });
 
-  it("refuses NUL characters in variables and literals (the database cannot store them)", async () => {
-    const viaVariable = await post(t.url, { query: "mutation ($i: CreateTeamInput!) { createTeam(input: $i) { __typename } }", variables: { i: { name: "a\u0000b" } } }, auth());
-    expect(codes(viaVariable)).toEqual(["BAD_USER_INPUT"]);
-    const viaLiteral = await post(t.url, { query: 'mutation { createTeam(input: { name: "a\\u0000b" }) { __typename } }' }, auth());
-    expect(codes(viaLiteral)).toEqual(["BAD_USER_INPUT"]);
+  it("refuses NUL characters in variables and literals (the database cannot store them) as the field's ValidationError", async () => {
+    const selection = "{ __typename ... on ValidationError { fieldErrors { path } } }";
+    const viaVariable = await post(t.url, { query: `mutation ($i: CreateTeamInput!) { createTeam(input: $i) ${selection} }`, variables: { i: { name: "a\u0000b" } } }, auth());
+    expect(viaVariable.body).toEqual({ data: { createTeam: { __typename: "ValidationError", fieldErrors: [{ path: ["input", "name"] }] } } });
+    const viaLiteral = await post(t.url, { query: `mutation { createTeam(input: { name: "a\\u0000b" }) ${selection} }` }, auth());
+    expect(viaLiteral.body).toEqual(viaVariable.body);
+  });
+
+  it("computes depth and cost once per fragment: ten spreads of the next fragment, eight levels deep, neither stall nor hide depth", async () => {
+    const bomb = (levels: number, leaf: string) => {
+      let doc = "query { ...F0 }";
+      for (let i = 0; i < levels - 1; i++) doc += ` fragment F${i} on Query { ${`...F${i + 1} `.repeat(10)}}`;
+      return `${doc} fragment F${levels - 1} on Query { ${leaf} }`;
+    };
+    expect((await post(t.url, { query: bomb(12, "__typename") })).body).toEqual({ data: { __typename: "Query" } });
+    expect(codes(await post(t.url, { query: bomb(8, "viewer { id }") }, auth()))).toEqual(["QUERY_TOO_COMPLEX"]);
+    // The same fragment reached along many paths still counts its full depth.
+    expect(codes(await post(t.url, { query: bomb(8, deepQuery(11).slice(1, -1)) }, auth()))).toEqual(["QUERY_TOO_DEEP"]);
   });
 
   it("has batching off", async () => {

@@ -1,7 +1,7 @@
 import { handleStreamOrSingleExecutionResult, type Plugin } from "@envelop/core";
 import { GraphQLError, type ExecutionResult } from "graphql";
 import type { Plugin as YogaPlugin } from "graphql-yoga";
-import { AppError, RateLimitedError } from "../services/errors.js";
+import { AppError, RateLimitedError, ValidationError } from "../services/errors.js";
 
 export const MASKED_MESSAGE = "Unexpected error.";
 
@@ -13,6 +13,8 @@ function appErrorExtensions(error: AppError): Record<string, unknown> {
     const seconds = Math.max(1, Math.ceil(error.retryAfterSeconds));
     return { code: error.code, retryAfterSeconds: seconds, http: { status: 429, headers: { "Retry-After": String(seconds) } } };
   }
+  // Which input fields were refused, as the payload unions' ValidationError tells them.
+  if (error instanceof ValidationError) return { code: error.code, fieldErrors: error.fieldErrors };
   return { code: error.code };
 }
 

@@ -45,6 +45,12 @@ export async function handleTransportRequest(
   try {
     await route[1](req, res, { services, url, requestId, rateLimits });
   } catch (err) {
+    // The routes decode their path segment with decodeURIComponent: a malformed escape ("%", "%E0%A4%A") is the client's.
+    if (err instanceof URIError && !res.headersSent) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "malformed_url", requestId }));
+      return true;
+    }
     console.error(`[transport ${route[0]}] request ${requestId}: ${(err as Error).stack ?? String(err)}`);
     if (!res.headersSent) {
       res.writeHead(500, { "content-type": "application/json" });

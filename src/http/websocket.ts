@@ -4,10 +4,8 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFor
 import type { YogaServerInstance } from "graphql-yoga";
 import { CloseCode } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Auth } from "../auth.js";
 import type { Config } from "../config.js";
-import { bearerToken } from "../context.js";
-import { UnauthenticatedError } from "../services/errors.js";
+import { bearerToken, createContext, type Services } from "../context.js";
 import { nextFramePrefix, sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
 import { closeAfterFlush, setMaxCoalesceMs } from "./ws-frames.js";
 import { maskResult } from "./errors.js";
@@ -52,11 +50,11 @@ export function startWebSocketServer(opts: {
   httpServer: http.Server;
   path: string;
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
-  auth: Auth;
+  services: Services;
   config: Config;
   log?: (msg: string) => void;
 }) {
-  const { yoga, auth, config } = opts;
+  const { yoga, services, config } = opts;
   const log = opts.log ?? console.error;
   // No per-message compression: our frames are written whole, beside ws's own (src/http/ws-frames.ts).
   const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
@@ -65,16 +63,13 @@ export function startWebSocketServer(opts: {
     {
       connectionInitWaitTimeout: config.websocket.initTimeoutMs,
       onConnect: async (ctx) => {
-        const token = bearerToken(ctx.connectionParams?.authorization);
-        if (!token) return true;
-        try {
-          const claims = await auth.verify(token);
-          scheduleExpiry(ctx.extra, claims.expiresAt);
-          return true;
-        } catch (err) {
-          if (err instanceof UnauthenticatedError) return false; // 4403 Forbidden
-          throw err;
-        }
+        if (!bearerToken(ctx.connectionParams?.authorization)) return true;
+        // The same check as every HTTP request's: a token whose user, partner or account no
+        // longer matches is refused here (4403 Forbidden), not once per subscription.
+        const caller = await createContext(services, { authorization: ctx.connectionParams?.authorization, requestId: randomUUID() });
+        if (caller.kind === "anonymous") return false;
+        scheduleExpiry(ctx.extra, caller.tokenExpiresAt);
+        return true;
       },
       onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as Promise<ExecutionResult>,

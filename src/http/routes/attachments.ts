@@ -9,8 +9,10 @@ import { openAttachmentFile, verifyDownload } from "../../services/attachments-s
  */
 export const handleAttachmentDownload: TransportHandler = async (req, res, { services, url }) => {
   if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "GET, HEAD" });
+  // A malformed escape ("/attachments/%") is a URIError, answered 400 by src/http/transports.ts.
   const id = decodeURIComponent(url.pathname.slice("/attachments/".length));
-  if (!/^[0-9a-f-]{36}$/.test(id)) return sendJson(res, 404, { error: "not_found" });
+  // Attachment ids are UUIDs: anything else names no attachment (before the signature is checked).
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return sendJson(res, 404, { error: "not_found" });
   if (!(await verifyDownload(services.config, id, url.searchParams.get("expires"), url.searchParams.get("signature")))) {
     return sendJson(res, 403, { error: "invalid_or_expired_signature" });
   }
