@@ -13,6 +13,7 @@ import { useQueryLimits } from "./http/limits.js";
 import { createDocumentCache } from "./http/document-cache.js";
 import { createRateLimits } from "./http/rate-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
+import { corsPolicyFor, useCors } from "./http/cors.js";
 import { startWebSocketServer } from "./http/websocket.js";
 import { handleTransportRequest } from "./http/transports.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
@@ -87,12 +88,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     parserAndValidationCache: documentCache.yogaOptions,
     logging: config.logLevel === "debug" ? "debug" : config.logLevel === "silent" ? false : "warn",
     maskedErrors: { maskError: createMaskError(log) },
+    // CORS is decided by src/http/cors.ts (CORS_ORIGINS), not Yoga's default of echoing any origin with credentials.
+    cors: false,
     // Order: mask with the request id first (its result hooks see every error), then refuse
     // oversized documents before they spend the caller's rate budget.
     plugins: [
       useRequestIdMasking(log),
       useQueryLimits(config.limits),
       ...rateLimits.plugins,
+      useCors(corsPolicyFor(config)),
       useCsrfPrevention(endpoint),
       useRequestIdOnResponse(),
       useSharedSubscriptionExecution(),

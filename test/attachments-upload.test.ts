@@ -35,6 +35,8 @@ beforeAll(async () => {
     META_ACCESS_TOKEN: "page-token",
     PUBLIC_URL,
     MAX_ATTACHMENT_BYTES: String(MAX_BYTES),
+    // The browser inbox of the cross-origin upload test below (src/http/cors.ts).
+    CORS_ORIGINS: "https://inbox-ui.example",
   });
   worker = startDeliveryWorker(t.server.services, WORKER);
   a = await createTestAccount(t.prisma, { name: "Uploads" });

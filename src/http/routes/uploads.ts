@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TransportHandler } from "../transports.js";
 import { createContext } from "../../context.js";
 import { readBodyOr413, sendJson } from "../read-body.js";
 import { saveAttachmentFile, signUpload } from "../../services/attachments-store.js";
+import { corsForAgentRoute, corsPolicyFor } from "../cors.js";
 
 /** The file's name from `x-filename` (raw or percent-encoded) or `?name=`: no path, no control characters. */
 function fileName(header: string | string[] | undefined, query: string | null): string {
@@ -22,21 +22,7 @@ function mimeType(header: string | undefined): string {
   return /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : "application/octet-stream";
 }
 
-const ALLOWED_HEADERS = "authorization, content-type, x-filename";
-
-/**
- * Browser agent inboxes on another origin may upload, as they may call /graphql (Yoga's default
- * CORS: the caller's origin is reflected). Safe because authority comes only from the bearer
- * token, never from cookies.
- */
-function allowCrossOrigin(req: IncomingMessage, res: ServerResponse) {
-  const origin = req.headers.origin;
-  if (!origin) return;
-  res.setHeader("access-control-allow-origin", origin);
-  res.setHeader("access-control-allow-credentials", "true");
-  res.setHeader("access-control-expose-headers", "retry-after, x-request-id");
-  res.setHeader("vary", "Origin");
-}
+const ALLOWED_HEADERS = ["authorization", "content-type", "x-filename"];
 
 /**
  * POST /attachments: an agent uploads one file (the raw body, its MIME type as content-type, its
@@ -48,9 +34,11 @@ function allowCrossOrigin(req: IncomingMessage, res: ServerResponse) {
  */
 export const handleAttachmentUpload: TransportHandler = async (req, res, { services, url, requestId, rateLimits }) => {
   if (url.pathname !== "/attachments") return sendJson(res, 404, { error: "not_found" });
-  allowCrossOrigin(req, res);
+  // Browser pages may upload only from this server's own origin or one CORS_ORIGINS lists: the
+  // preflight is answered there, and any other origin gets 403 before the token is read.
+  if (!corsForAgentRoute(req, res, corsPolicyFor(services.config), { methods: "POST", headers: ALLOWED_HEADERS })) return;
   if (req.method === "OPTIONS") {
-    res.writeHead(204, { "access-control-allow-methods": "POST", "access-control-allow-headers": ALLOWED_HEADERS, "access-control-max-age": "86400" });
+    res.writeHead(204, { allow: "POST, OPTIONS" });
     return void res.end();
   }
   if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
