@@ -52,6 +52,14 @@ export class BoundedLru<K, V> {
     return true;
   }
 
+  /** Forgets entries from the least recently used on while `stale` says so (e.g. expired ones, for a cache read with peek: oldest first). */
+  dropWhile(stale: (value: V) => boolean) {
+    for (const [key, entry] of this.entries) {
+      if (!stale(entry.value)) return;
+      this.delete(key);
+    }
+  }
+
   clear() {
     this.entries.clear();
     this.totalWeight = 0;

@@ -1,9 +1,10 @@
 import type { Plugin } from "@envelop/core";
-import { InMemoryStore, RedisStore, useRateLimiter } from "@envelop/rate-limiter";
+import { RedisStore, Store, useRateLimiter } from "@envelop/rate-limiter";
 import { GraphQLError, type ExecutionResult } from "graphql";
 import { Redis } from "ioredis";
 import type { RateLimits } from "../config.js";
 import type { Context } from "../context.js";
+import { BoundedLru } from "../bounded-lru.js";
 
 /** The caller as the rate limits see it: the context may carry the client address (`ip`) from the transport. */
 export type LimitedContext = Context & { ip?: string };
@@ -38,18 +39,43 @@ interface Counter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
+/**
+ * Callers this server counts in memory, per budget: anonymous callers are counted by address and
+ * visitors by conversation, so a client can bring new identities at will. Past this many, the
+ * least recently seen caller is forgotten (its next request starts a fresh window).
+ */
+export const MAX_COUNTED_CALLERS = 50_000;
+
 function memoryCounter(): Counter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
+  const windows = new BoundedLru<string, { count: number; resetAt: number }>("rate-limit windows", MAX_COUNTED_CALLERS);
   return {
     async hit(key, windowMs) {
       const now = Date.now();
-      if (windows.size > 50_000) for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
       let w = windows.get(key);
       if (!w || w.resetAt <= now) windows.set(key, (w = { count: 0, resetAt: now + windowMs }));
       w.count++;
       return { count: w.count, resetInMs: w.resetAt - now };
     },
   };
+}
+
+/**
+ * @envelop/rate-limiter's store in memory, bounded: its own InMemoryStore keeps every identity
+ * forever and copies all of them on each call. Timestamps are kept per caller and field, for at
+ * most MAX_COUNTED_CALLERS pairs (least recently used forgotten first).
+ */
+class BoundedMemoryStore extends Store {
+  private readonly calls = new BoundedLru<string, readonly number[]>("rate-limit field calls", MAX_COUNTED_CALLERS);
+
+  setForIdentity(identity: Parameters<Store["setForIdentity"]>[0], timestamps: readonly number[]) {
+    const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+    if (timestamps.length === 0) this.calls.delete(key);
+    else this.calls.set(key, [...timestamps]);
+  }
+
+  getForIdentity(identity: Parameters<Store["getForIdentity"]>[0]): readonly number[] {
+    return this.calls.get(`${identity.contextIdentity}\u0000${identity.fieldIdentity}`) ?? [];
+  }
 }
 
 function redisCounter(redis: Redis): Counter {
@@ -82,9 +108,9 @@ function fallbackCounter(redis: Redis, shared: Counter, local: Counter): Counter
 }
 
 /** The same fallback for @envelop/rate-limiter's store. */
-function fallbackStore(redis: Redis, shared: RedisStore, local: InMemoryStore): InMemoryStore {
+function fallbackStore(redis: Redis, shared: RedisStore, local: Store): Store {
   return {
-    async setForIdentity(identity: Parameters<InMemoryStore["setForIdentity"]>[0], timestamps: readonly number[], windowMs?: number) {
+    async setForIdentity(identity: Parameters<Store["setForIdentity"]>[0], timestamps: readonly number[], windowMs?: number) {
       try {
         if (redis.status === "ready") await shared.setForIdentity(identity, timestamps, windowMs);
         else await local.setForIdentity(identity, timestamps);
@@ -92,14 +118,14 @@ function fallbackStore(redis: Redis, shared: RedisStore, local: InMemoryStore): 
         await local.setForIdentity(identity, timestamps);
       }
     },
-    async getForIdentity(identity: Parameters<InMemoryStore["getForIdentity"]>[0]) {
+    async getForIdentity(identity: Parameters<Store["getForIdentity"]>[0]) {
       try {
         return await (redis.status === "ready" ? shared.getForIdentity(identity) : local.getForIdentity(identity));
       } catch {
         return local.getForIdentity(identity);
       }
     },
-  } as unknown as InMemoryStore;
+  } as Store;
 }
 
 function isResult(value: unknown): value is ExecutionResult {
@@ -169,7 +195,7 @@ export function createRateLimits(limits: RateLimits, redisUrl?: string): RateLim
   const intake = limits.intakeFields.length
     ? useRateLimiter({
         identifyFn: (ctx) => `${limits.keyPrefix}${callerIdentity(ctx as LimitedContext)}`,
-        store: redis ? fallbackStore(redis, new RedisStore(redis), new InMemoryStore()) : new InMemoryStore(),
+        store: redis ? fallbackStore(redis, new RedisStore(redis), new BoundedMemoryStore()) : new BoundedMemoryStore(),
         configByField: [
           {
             type: "@(Query|Mutation)",
