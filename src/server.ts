@@ -24,6 +24,7 @@ import { useSharedSubscriptionExecution } from "./realtime/shared-execution.js";
 import { startDeliveryWorker } from "./services/deliveries.js";
 import { removeUnusedFiles } from "./services/attachments-store.js";
 import { handleGraphiQLAsset, renderLocalGraphiQL } from "./http/graphiql.js";
+import { createWidgetRoutes } from "./http/routes/widget.js";
 
 export interface RunningServer {
   url: string;
@@ -74,6 +75,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const fileSweeper = startUnusedFileSweeper(services, log);
   const endpoint = "/graphql";
   const documentCache = createDocumentCache();
+  // The chat widget's scripts (src/http/routes/widget.ts), built on first request when not prebuilt.
+  const widget = createWidgetRoutes(log);
 
   const yoga = createYoga<ServerContext, Context>({
     schema: getSchema(),
@@ -121,6 +124,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       res.end(JSON.stringify({ status: database ? "ok" : "unavailable", database: live ? undefined : database ? "ok" : "unavailable" }));
       return;
     }
+    if (await widget.handle(req, res, path)) return;
     if (await handleGraphiQLAsset(req, res, path, config.limits.introspection)) return;
     if (await handleTransportRequest(req, res, services, requestId, rateLimits)) return;
     await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress });

@@ -2,6 +2,7 @@ import { builder } from "../schema/builder.js";
 import { fromGlobalId } from "../schema/ids.js";
 import {
   ChatWidgetStatusType,
+  ChatWidgetType,
   SendVisitorMessageInput,
   SendVisitorMessageResult,
   StartChatInput,
@@ -12,7 +13,9 @@ import {
 import type { RealtimeEvent } from "../realtime/pubsub.js";
 import { chatAvailability } from "../services/chat-availability.js";
 import { loadVisitorMessage, sendVisitorMessage, startChat, visitorConversation, visitorMessageStream } from "../services/chat-widget.js";
-import { ChannelOffError, NotFoundError, ValidationError } from "../services/errors.js";
+import { chatWidgetConfig } from "../services/chat-widget-config.js";
+import { ChannelOffError, ForbiddenError, NotFoundError, ValidationError } from "../services/errors.js";
+import { requestOrigin } from "../schema/request-origin.js";
 
 /** A channel id from the widget; a malformed one names no channel (the widget then stays hidden). */
 function widgetChannelId(id: string): string {
@@ -30,6 +33,16 @@ builder.queryFields((t) => ({
     args: { channelId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => chatAvailability(ctx.prisma, widgetChannelId(String(args.channelId))),
   }),
+  chatWidget: t.field({
+    type: ChatWidgetType,
+    nullable: true,
+    description: "Public: what the chat widget of a channel renders (null: an unknown, OFF, deleted or unpublished chat shows nothing). With the visitor's token, a contact-owner heading names the owner.",
+    args: { channelId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const channelId = widgetChannelId(String(args.channelId));
+      return chatWidgetConfig(ctx.prisma, channelId, ctx.kind === "visitor" && ctx.channelId === channelId ? ctx.conversationId : undefined);
+    },
+  }),
   visitorConversation: t.withAuth({ visitor: true }).field({
     type: VisitorConversationType,
     description: "Visitor token only: the visitor's own chat (comments never included).",
@@ -40,10 +53,11 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   startChat: t.field({
     type: StartChatResult,
-    description: "Public: starts a chat on a CHAT channel, posts its welcome message and returns a visitor token for that one conversation.",
-    errors: { types: [ValidationError, NotFoundError, ChannelOffError], directResult: true, union: { name: "StartChatPayload" } },
+    description:
+      "Public: starts a chat on a CHAT channel, posts its welcome message and returns a visitor token for that one conversation. The widget calls it when the visitor first writes. ForbiddenError when the channel lists allowed origins and the request's Origin is not one of them.",
+    errors: { types: [ValidationError, NotFoundError, ChannelOffError, ForbiddenError], directResult: true, union: { name: "StartChatPayload" } },
     args: { input: t.arg({ type: StartChatInput, required: true }) },
-    resolve: (_root, { input }, ctx) => startChat(ctx, { ...input, channelId: fromGlobalId(input.channelId, "Channel") }),
+    resolve: (_root, { input }, ctx) => startChat(ctx, { ...input, channelId: fromGlobalId(input.channelId, "Channel"), origin: requestOrigin(ctx) }),
   }),
   sendVisitorMessage: t.withAuth({ visitor: true }).field({
     type: SendVisitorMessageResult,

@@ -2,6 +2,7 @@ import { builder } from "./builder.js";
 import { callerAccountId } from "./scope.js";
 import { toGlobalId } from "./ids.js";
 import { embedSnippet } from "../services/channel-settings.js";
+import { serverBaseUrl } from "./request-origin.js";
 import type { CallingSettings, ChatSettings, FacebookMessengerSettings, FormFieldDefinition, TeamEmailSettings, WhatsAppSettings } from "../services/channel-settings.js";
 
 /** The per-type settings of channels: enums, read types (Channel.teamEmail, Channel.chat, ...) and inputs. */
@@ -95,7 +96,11 @@ export const ChatSettingsType = builder.objectRef<ChatSettings & { channelId: st
     transcriptSender: t.exposeString("transcriptSender", { nullable: true, description: "The address chat transcripts are sent from." }),
     published: t.exposeBoolean("published"),
     gdpr: t.field({ type: GdprType, description: "Consent asked of visitors before they can chat.", resolve: (s) => s.gdpr ?? { mode: "OFF" } }),
-    embedSnippet: t.string({ description: "The <script> tag to put before </body> on the site.", resolve: (s) => chatEmbedSnippet(s.channelId) }),
+    allowedOrigins: t.stringList({ description: "Sites whose pages may start chats (checked against the Origin); empty: any site.", resolve: (s) => s.allowedOrigins ?? [] }),
+    embedSnippet: t.string({
+      description: "The <script> tag to put before </body> on the site: it loads this server's /widget/loader.js (PUBLIC_URL, or the origin this request was addressed to).",
+      resolve: (s, _args, ctx) => embedSnippet(toGlobalId("Channel", s.channelId), serverBaseUrl(ctx)),
+    }),
   }),
 });
 
@@ -209,6 +214,7 @@ const FormFieldInput = builder.inputType("FormFieldInput", {
   fields: (t) => ({
     name: t.string({ required: true }),
     label: t.string({ required: true }),
+    allowedOrigins: t.stringList({ description: "Origins (https://shop.example.com, https://*.example.com) whose pages may start chats; default empty: any site. Replaced whole on update." }),
     type: t.field({ type: FormFieldTypeEnum, description: "Default TEXT." }),
     required: t.boolean(),
     hidden: t.boolean(),
@@ -242,6 +248,3 @@ export const CustomChannelInput = builder.inputType("CustomChannelInput", {
   fields: (t) => ({ channelAppId: t.id(), credentials: t.field({ type: [CredentialValueInput] }) }),
 });
 
-function chatEmbedSnippet(channelId: string) {
-  return embedSnippet(toGlobalId("Channel", channelId));
-}

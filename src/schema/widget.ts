@@ -5,6 +5,7 @@ import { ConversationStatusEnum } from "./conversation.js";
 import { TypicalReplyTimeEnum } from "./channel-settings.js";
 import type { ChatWidgetStatus } from "../services/chat-availability.js";
 import type { VisitorMessage } from "../services/chat-widget.js";
+import type { ChatHeadingPerson, ChatWidgetConfig } from "../services/chat-widget-config.js";
 
 /** The public side of built-in channels: the chat widget (visitors) and form submissions. */
 
@@ -52,15 +53,42 @@ export const VisitorMessageType = VisitorMessageRef.implement({
 });
 
 export const VisitorConversationType = builder
-  .objectRef<{ id: string; status: "OPEN" | "CLOSED"; messages: VisitorMessage[] }>("VisitorConversation")
+  .objectRef<{ id: string; status: "OPEN" | "CLOSED"; eventCursor: string; messages: VisitorMessage[] }>("VisitorConversation")
   .implement({
     description: "The visitor's chat: at most its last 200 messages, oldest first.",
     fields: (t) => ({
       id: t.id({ resolve: (c) => toGlobalId("Conversation", c.id) }),
       status: t.expose("status", { type: ConversationStatusEnum }),
       messages: t.field({ type: [VisitorMessageType], resolve: (c) => c.messages }),
+      eventCursor: t.exposeString("eventCursor", {
+        description: "Subscribe to visitorMessageAdded with `after` set to this to receive every reply from this snapshot on (one already listed may come again: keep messages by id).",
+      }),
     }),
   });
+
+const ChatHeadingPersonType = builder.objectRef<ChatHeadingPerson>("ChatHeadingPerson").implement({
+  description: "A user or team shown at the top of the chat widget.",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    initials: t.exposeString("initials", { description: "What the avatar circle shows." }),
+  }),
+});
+
+export const ChatWidgetType = builder.objectRef<ChatWidgetConfig>("ChatWidget").implement({
+  description: "What a chat channel's website widget renders: its look, its heading and its availability now.",
+  fields: (t) => ({
+    color: t.exposeString("color", { description: "Accent colour (hex)." }),
+    font: t.exposeString("font", { description: "CSS font family." }),
+    welcomeMessage: t.exposeString("welcomeMessage"),
+    welcomeAsPrompt: t.exposeBoolean("welcomeAsPrompt", { description: "Show the welcome message as a prompt beside the launcher on page load." }),
+    heading: t.field({
+      type: [ChatHeadingPersonType],
+      description: "At most three people (picked at random past three): the channel's users and teams, or the contact owner (the new-visitor fallback for a visitor without one).",
+      resolve: (w) => w.heading,
+    }),
+    status: t.field({ type: ChatWidgetStatusType, resolve: (w) => w.status }),
+  }),
+});
 
 export const StartChatInput = builder.inputType("StartChatInput", {
   fields: (t) => ({

@@ -10,9 +10,6 @@ import { email, name, parseInput } from "./validation.js";
  * merge the stored settings with the given fields and parse the result again with the same rules.
  */
 
-/** Where the chat widget's loader script is served from (the embed snippet points at it). */
-export const WIDGET_SCRIPT_URL = process.env.WIDGET_SCRIPT_URL ?? "https://widget.inbox.local/loader.js";
-
 /** E.164: a plus, a non-zero country digit, 7 to 15 digits in all. */
 export const E164 = /^\+[1-9]\d{6,14}$/;
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
@@ -71,6 +68,24 @@ export const chatSettings = z.object({
     })
     .default({ mode: "SPECIFIC", userIds: [], teamIds: [], fallbackUserIds: [], fallbackTeamIds: [] }),
   welcomeMessage: text(1000).default("Hi! How can we help?"),
+/** A site's origin as a browser sends it (`https://shop.example.com`, a port if any; `https://*.example.com` for subdomains), normalized. */
+const siteOrigin = z
+  .string()
+  .trim()
+  .transform((o, ctx) => {
+    const wildcard = /^https?:\/\/\*\./i.test(o);
+    try {
+      const url = new URL(wildcard ? o.replace("*.", "wildcard.") : o);
+      if (["http:", "https:"].includes(url.protocol) && url.pathname === "/" && !url.search && !url.hash && !url.username) {
+        return wildcard ? url.origin.replace("://wildcard.", "://*.") : url.origin;
+      }
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: "custom", message: "Must be an origin such as https://shop.example.com or https://*.example.com (no path)" });
+    return z.NEVER;
+  });
+
   welcomeAsPrompt: z.boolean().default(false),
   availability: z
     .object({
@@ -101,6 +116,8 @@ export const facebookMessengerSettings = z.object({
 const formField = z
   .object({
     name: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "Letters, digits and _ only, starting with a letter"),
+  /** Sites whose pages may start chats (startChat checks the Origin); empty: any site. */
+  allowedOrigins: z.array(siteOrigin).max(100).default([]),
     label: name(200),
     type: z.enum(["TEXT", "EMAIL", "PHONE", "NUMBER", "TEXTAREA", "SELECT", "CHECKBOX"]).default("TEXT"),
     required: z.boolean().default(false),
@@ -172,9 +189,9 @@ export function dropNulls(value: unknown): unknown {
   return value;
 }
 
-/** The `<script>` tag a site puts before `</body>` to show the chat widget of a channel. */
-export function embedSnippet(channelGlobalId: string): string {
-  return `<script type="text/javascript" id="inbox-chat-loader" async defer src="${WIDGET_SCRIPT_URL}" data-channel-id="${channelGlobalId}"></script>`;
+/** The `<script>` tag a site puts before `</body>` to show the chat widget of a channel: this server's loader (`baseUrl`: its public URL). */
+export function embedSnippet(channelGlobalId: string, baseUrl: string): string {
+  return `<script type="text/javascript" id="inbox-chat-loader" async src="${baseUrl}/widget/loader.js" data-channel-id="${channelGlobalId}"></script>`;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

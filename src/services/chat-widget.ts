@@ -9,6 +9,7 @@ import type { RealtimeEvent } from "../realtime/pubsub.js";
 import { accountEventStream } from "../realtime/stream.js";
 import type { ChatSettings } from "./channel-settings.js";
 import { chatConsent, isLiveChat } from "./chat-availability.js";
+import { checkChatOrigin } from "./chat-widget-config.js";
 import { matchOrCreateContact } from "./contacts.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { onConversationCreated, receiveInbound } from "./intake.js";
@@ -43,8 +44,10 @@ export interface StartChatResult {
 
 /**
  * Starts a chat on a live, published CHAT channel (NotFoundError for an unknown id or another
- * type; ChannelOffError when OFF, deleted or unpublished). When the channel requires EXPLICIT
- * consent, `consent` must be true (ValidationError on input.consent).
+ * type; ChannelOffError when OFF, deleted or unpublished). A channel that lists allowed origins
+ * starts chats only for pages on them (`origin`: the request's Origin header; ForbiddenError
+ * otherwise). When the channel requires EXPLICIT consent, `consent` must be true
+ * (ValidationError on input.consent). The widget calls this when the visitor first writes.
  *
  * In one transaction: the visitor's contact (matched or created by email; a visitor with only a
  * name stays an unknown visitor, as intake does), a new conversation whose thread key later
@@ -54,12 +57,13 @@ export interface StartChatResult {
  */
 export async function startChat(
   ctx: Pick<Services, "prisma" | "auth">,
-  input: { channelId: string; name?: string | null; email?: string | null; consent?: boolean | null },
+  input: { channelId: string; name?: string | null; email?: string | null; consent?: boolean | null; origin?: string | null },
 ): Promise<StartChatResult> {
   const data = parseInput(startSchema, { name: input.name || undefined, email: input.email || undefined, consent: input.consent ?? undefined });
   const channel = await ctx.prisma.channel.findUnique({ where: { id: input.channelId } });
   if (!channel || channel.type !== "CHAT") throw new NotFoundError("Channel", input.channelId);
   if (!isLiveChat(channel)) throw new ChannelOffError(channel.id, "This chat is not available");
+  checkChatOrigin(channel.settings, input.origin);
   if (chatConsent(channel.settings).mode === "EXPLICIT" && data.consent !== true) {
     throw ValidationError.field("input.consent", "This chat requires your consent before it starts");
   }
@@ -147,16 +151,21 @@ export async function sendVisitorMessage(ctx: VisitorContext, input: { text: str
   return { message: result.message, duplicate: result.duplicate };
 }
 
-/** The visitor's conversation and its last 200 messages (oldest first), comments excluded. */
+/**
+ * The visitor's conversation and its last 200 messages (oldest first), comments excluded, with
+ * `eventCursor`: the account's event cursor read before the messages, so a subscription with
+ * `after` set to it misses nothing committed since (it may repeat a message already listed).
+ */
 export async function visitorConversation(ctx: VisitorContext) {
   const conversation = await visitorConversationRow(ctx);
+  const { eventSeq } = await ctx.prisma.account.findUniqueOrThrow({ where: { id: ctx.accountId }, select: { eventSeq: true } });
   const latest = await ctx.prisma.message.findMany({
     where: { accountId: ctx.accountId, conversationId: conversation.id, kind: { not: "COMMENT" } },
     include: VISITOR_MESSAGE_INCLUDE,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: 200,
   });
-  return { id: conversation.id, status: conversation.status, messages: latest.reverse() };
+  return { id: conversation.id, status: conversation.status, eventCursor: String(eventSeq), messages: latest.reverse() };
 }
 
 /** Loads one message for a visitor's subscription event (the event already passed the filter). */

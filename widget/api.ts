@@ -1,0 +1,136 @@
+/**
+ * The widget's side of the visitor API on /graphql: plain fetch, no credentials (the visitor token
+ * travels as a bearer header), the live replies over SSE read from a fetch stream.
+ */
+
+export interface WidgetStatus {
+  showLauncher: boolean;
+  state: "AVAILABLE" | "AWAY" | "OFFLINE" | "AT_CAPACITY";
+  message: string | null;
+  typicalReplyTime: "FEW_MINUTES" | "FEW_HOURS" | "ONE_DAY" | null;
+  returnsAt: string | null;
+  consentRequired: boolean;
+  consentText: string | null;
+}
+
+export interface WidgetConfig {
+  color: string;
+  font: string;
+  welcomeMessage: string;
+  welcomeAsPrompt: boolean;
+  heading: { name: string; initials: string }[];
+  status: WidgetStatus;
+}
+
+export interface ChatMessage {
+  id: string;
+  direction: "INBOUND" | "OUTBOUND";
+  senderType: string;
+  authorName: string | null;
+  text: string | null;
+  createdAt: string;
+  eventCursor?: string | null;
+}
+
+const MESSAGE = "id direction senderType authorName text createdAt";
+const CONFIG = `query InboxChatWidget($channelId: ID!) { chatWidget(channelId: $channelId) { color font welcomeMessage welcomeAsPrompt heading { name initials }
+  status { showLauncher state message typicalReplyTime returnsAt consentRequired consentText } } }`;
+const START = `mutation InboxChatStart($input: StartChatInput!) { startChat(input: $input) { __typename
+  ... on StartChatResult { visitorToken conversationId } ... on Error { errorMessage: message } } }`;
+const SEND = `mutation InboxChatSend($input: SendVisitorMessageInput!) { sendVisitorMessage(input: $input) { __typename
+  ... on SendVisitorMessageResult { message { ${MESSAGE} } } ... on Error { errorMessage: message } } }`;
+const HISTORY = `query InboxChatHistory { visitorConversation { id status eventCursor messages { ${MESSAGE} } } }`;
+const LIVE = `subscription InboxChatLive($after: String) { visitorMessageAdded(after: $after) { ${MESSAGE} eventCursor } }`;
+
+/** A GraphQL error the widget reacts to: `code` UNAUTHENTICATED or NOT_FOUND means the stored chat is gone. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface GraphQLResponse<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+export function createApi(base: string) {
+  const endpoint = `${base}/graphql`;
+
+  async function call<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+    const res = token
+      ? await fetch(endpoint, {
+          method: "POST",
+          credentials: "omit",
+          headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        })
+      : // Without a token, a GET query needs no CORS preflight: the launcher appears one round trip sooner.
+        query.startsWith("query")
+        ? await fetch(`${endpoint}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`, { credentials: "omit", headers: { accept: "application/json" } })
+        : await fetch(endpoint, { method: "POST", credentials: "omit", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as GraphQLResponse<T>;
+    if (body.errors?.length) throw new ApiError(body.errors[0].message, body.errors[0].extensions?.code);
+    if (!body.data) throw new ApiError(`HTTP ${res.status}`);
+    return body.data;
+  }
+
+  /** Throws the payload's error when a mutation answered with an error type. */
+  function unwrap<T extends { __typename: string; errorMessage?: string }>(payload: T, ok: string): T {
+    if (payload.__typename !== ok) throw new ApiError(payload.errorMessage ?? payload.__typename, payload.__typename);
+    return payload;
+  }
+
+  return {
+    config: (channelId: string, token?: string) => call<{ chatWidget: WidgetConfig | null }>(CONFIG, { channelId }, token).then((d) => d.chatWidget),
+    start: async (input: { channelId: string; consent?: boolean }) =>
+      unwrap((await call<{ startChat: { __typename: string; errorMessage?: string; visitorToken: string; conversationId: string } }>(START, { input })).startChat, "StartChatResult"),
+    send: async (token: string, input: { text: string; clientMessageId: string }) =>
+      unwrap((await call<{ sendVisitorMessage: { __typename: string; errorMessage?: string; message: ChatMessage } }>(SEND, { input }, token)).sendVisitorMessage, "SendVisitorMessageResult").message,
+    history: (token: string) =>
+      call<{ visitorConversation: { id: string; status: string; eventCursor: string; messages: ChatMessage[] } }>(HISTORY, {}, token).then((d) => d.visitorConversation),
+
+    /**
+     * The agents' replies, live over SSE, from `after` on. Calls `onMessage` for each; resolves
+     * when the stream ends (server restart, network change) and rejects on an API error, so the
+     * caller resubscribes with the last cursor it saw.
+     */
+    async live(token: string, after: string | null, onMessage: (m: ChatMessage) => void, signal: AbortSignal): Promise<void> {
+      const res = await fetch(endpoint, {
+        method: "POST",
+        credentials: "omit",
+        signal,
+        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: LIVE, variables: { after } }),
+      });
+      if (!res.ok || !res.body) throw new ApiError(`HTTP ${res.status}`);
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5).trimStart())
+            .join("\n");
+          if (!data) continue;
+          const result = JSON.parse(data) as GraphQLResponse<{ visitorMessageAdded: ChatMessage }>;
+          if (result.errors?.length) throw new ApiError(result.errors[0].message, result.errors[0].extensions?.code);
+          if (result.data?.visitorMessageAdded) onMessage(result.data.visitorMessageAdded);
+        }
+      }
+    },
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

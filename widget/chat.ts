@@ -1,0 +1,289 @@
+/**
+ * The website chat widget: a launcher and a chat panel in a shadow root on the host page,
+ * rendering the chat channel's settings (chatWidget query) and talking to the visitor API.
+ * The conversation starts when the visitor first writes (startChat, then sendVisitorMessage);
+ * agents' replies arrive live over SSE; the visitor token is kept in localStorage per channel, so
+ * the thread survives reloads and navigation, and each reconnect resumes after the last cursor.
+ */
+import { ApiError, createApi, type ChatMessage, type WidgetConfig } from "./api.js";
+import { chatStore, h, icon, ICON_CHAT, ICON_CLOSE, textOn, type StoredChat } from "./dom.js";
+import { CSS } from "./styles.js";
+
+const REPLY_TIME: Record<string, string> = { FEW_MINUTES: "a few minutes", FEW_HOURS: "a few hours", ONE_DAY: "a day" };
+/** Settings and availability are read again this often while the page is visible (and on focus). */
+const REFRESH_MS = 60_000;
+
+function boot() {
+  const tag = document.currentScript as HTMLScriptElement | null;
+  const channelId = tag?.getAttribute("data-channel-id");
+  const base = tag?.getAttribute("data-base");
+  if (!channelId || !base) return;
+  const api = createApi(base);
+  const store = chatStore(channelId);
+
+  let config: WidgetConfig | null = null;
+  let chat: StoredChat | null = store.load();
+  let open = false;
+  let consented = false;
+  let live: AbortController | null = null;
+  const messages = new Map<string, ChatMessage & { pending?: boolean; failed?: boolean }>();
+
+  // --- the DOM, built once -------------------------------------------------------------------
+  const host = document.createElement("inbox-chat-widget");
+  host.setAttribute("data-channel-id", channelId);
+  const shadow = host.attachShadow({ mode: "open" });
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  shadow.adoptedStyleSheets = [sheet];
+
+  const faces = h("div", { class: "faces", "aria-hidden": "true" });
+  const title = h("div", { class: "title", id: "inbox-chat-title" });
+  const sub = h("div", { class: "sub" });
+  const notice = h("div", { class: "notice", role: "status", hidden: true });
+  const log = h("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  const consentBox = h("input", { type: "checkbox", id: "inbox-chat-consent" });
+  const consentText = h("label", { for: "inbox-chat-consent" });
+  const consent = h("div", { class: "consent", hidden: true }, consentBox, consentText);
+  const input = h("textarea", { id: "inbox-chat-input", rows: "1", placeholder: "Write a message…", maxlength: "10000" });
+  const send = h("button", { class: "send", type: "submit", text: "Send" });
+  const error = h("div", { class: "error", role: "alert", hidden: true });
+  const composer = h("form", { class: "composer" }, h("label", { class: "sr", for: "inbox-chat-input", text: "Message" }), input, send);
+  const close = h("button", { class: "close", type: "button", "aria-label": "Close chat" }, icon(ICON_CLOSE));
+  const panel = h(
+    "section",
+    { class: "panel", id: "inbox-chat-panel", role: "dialog", "aria-labelledby": "inbox-chat-title", hidden: true },
+    h("div", { class: "head" }, faces, h("div", { class: "titles" }, title, sub), close),
+    notice,
+    log,
+    consent,
+    error,
+    composer,
+  );
+  const promptText = h("span");
+  const dismiss = h("button", { class: "dismiss", type: "button", "aria-label": "Dismiss" }, icon(ICON_CLOSE));
+  const prompt = h("div", { class: "prompt", hidden: true }, promptText, dismiss);
+  const launcher = h("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "inbox-chat-panel" }, icon(ICON_CHAT));
+  const root = h("div", { class: "root" }, panel, prompt, launcher);
+  shadow.append(root);
+
+  // --- rendering -------------------------------------------------------------------------------
+  function render() {
+    const status = config?.status;
+    if (!config || !status?.showLauncher) {
+      host.remove();
+      return;
+    }
+    if (!host.isConnected) (document.body ?? document.documentElement).appendChild(host);
+    root.style.setProperty("--accent", config.color);
+    root.style.setProperty("--accent-text", textOn(config.color));
+    root.style.fontFamily = config.font;
+
+    faces.replaceChildren(...config.heading.map((p) => h("span", { class: "face", title: p.name, text: p.initials })));
+    title.textContent = config.heading.length ? config.heading.map((p) => p.name).join(", ") : "Chat with us";
+    if (status.state === "AVAILABLE") sub.textContent = status.typicalReplyTime ? `Typically replies in ${REPLY_TIME[status.typicalReplyTime]}` : "";
+    else if (status.returnsAt) sub.textContent = `Back ${new Date(status.returnsAt).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })}`;
+    else sub.textContent = status.state === "AT_CAPACITY" ? "All agents are busy" : "Away";
+    notice.textContent = status.message ?? "";
+    notice.hidden = !status.message;
+
+    const needsConsent = !chat && status.consentRequired && !consented;
+    consent.hidden = !(!chat && status.consentText && (status.consentRequired ? !consented : true));
+    consentText.textContent = status.consentText ?? "";
+    send.disabled = needsConsent;
+
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    prompt.hidden = open || !!chat || !config.welcomeAsPrompt || sessionFlag("prompt-dismissed");
+    promptText.textContent = config.welcomeMessage;
+    renderMessages();
+  }
+
+  function renderMessages() {
+    const list = [...messages.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    // Before the chat exists, the welcome message is shown from the settings (startChat posts it).
+    if (!chat && config?.welcomeMessage) list.unshift({ id: "welcome", direction: "OUTBOUND", senderType: "BOT", authorName: null, text: config.welcomeMessage, createdAt: "" });
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.replaceChildren(
+      ...list.map((m) =>
+        h(
+          "li",
+          { class: `msg ${m.direction === "INBOUND" ? "in" : "out"}${m.pending ? " pending" : ""}${m.failed ? " failed" : ""}`, "data-id": m.id },
+          m.direction === "OUTBOUND" && m.authorName ? h("span", { class: "who", text: m.authorName }) : null,
+          m.text ?? "",
+        ),
+      ),
+    );
+    if (atBottom || list.at(-1)?.direction === "INBOUND") log.scrollTop = log.scrollHeight;
+  }
+
+  /** A flag for this tab's session (prompt dismissed, panel open across a reload); `value` sets it. */
+  function sessionFlag(name: string, value?: boolean): boolean {
+    const key = `inbox-chat:${channelId}:${name}`;
+    try {
+      if (value !== undefined) value ? sessionStorage.setItem(key, "1") : sessionStorage.removeItem(key);
+      return sessionStorage.getItem(key) === "1";
+    } catch {
+      return !!value;
+    }
+  }
+
+  function showError(text: string | null) {
+    error.textContent = text ?? "";
+    error.hidden = !text;
+  }
+
+  // --- talking to the server -------------------------------------------------------------------
+  async function refreshConfig() {
+    try {
+      config = await api.config(channelId!, chat?.token);
+    } catch (err) {
+      if (chat && err instanceof ApiError && err.code === "UNAUTHENTICATED") forget();
+      return;
+    }
+    render();
+  }
+
+  function forget() {
+    chat = null;
+    store.save(null);
+    live?.abort();
+    live = null;
+    messages.clear();
+  }
+
+  function remember(list: ChatMessage[]) {
+    for (const m of list) messages.set(m.id, m);
+    renderMessages();
+  }
+
+  /** Loads the thread, then follows it live from the snapshot's cursor (or the last one seen). */
+  async function resume() {
+    if (!chat) return;
+    try {
+      const history = await api.history(chat.token);
+      remember(history.messages);
+      if (!chat.cursor || BigInt(history.eventCursor) > BigInt(chat.cursor)) saveCursor(history.eventCursor);
+    } catch (err) {
+      if (err instanceof ApiError && (err.code === "UNAUTHENTICATED" || err.code === "NOT_FOUND")) {
+        forget();
+        render();
+        return;
+      }
+    }
+    follow();
+  }
+
+  function saveCursor(cursor: string | null | undefined) {
+    if (!chat || !cursor) return;
+    chat = { ...chat, cursor };
+    store.save(chat);
+  }
+
+  function follow() {
+    if (!chat || live) return;
+    const controller = (live = new AbortController());
+    let delay = 1000;
+    const loop = async () => {
+      while (chat && !controller.signal.aborted) {
+        try {
+          await api.live(
+            chat.token,
+            chat.cursor,
+            (m) => {
+              delay = 1000;
+              saveCursor(m.eventCursor);
+              remember([m]);
+            },
+            controller.signal,
+          );
+        } catch (err) {
+          if (controller.signal.aborted) return;
+          if (err instanceof ApiError && err.code === "UNAUTHENTICATED") return forget();
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 30_000);
+      }
+    };
+    void loop();
+  }
+
+  async function submit() {
+    const text = input.value.trim();
+    if (!text || !config) return;
+    if (!chat && config.status.consentRequired && !consented) return;
+    showError(null);
+    const clientMessageId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const local = { id: `local:${clientMessageId}`, direction: "INBOUND" as const, senderType: "CONTACT", authorName: null, text, createdAt: new Date().toISOString(), pending: true };
+    messages.set(local.id, local);
+    input.value = "";
+    renderMessages();
+    try {
+      if (!chat) {
+        const started = await api.start({ channelId: channelId!, consent: consented || undefined });
+        chat = { token: started.visitorToken, conversationId: started.conversationId, cursor: null };
+        store.save(chat);
+        render();
+        await resume();
+      }
+      const sent = await api.send(chat!.token, { text, clientMessageId });
+      messages.delete(local.id);
+      remember([sent]);
+    } catch (err) {
+      messages.set(local.id, { ...local, pending: false, failed: true });
+      renderMessages();
+      showError(err instanceof Error ? err.message : "Your message could not be sent");
+    }
+  }
+
+  function toggle(next: boolean) {
+    open = next;
+    render();
+    if (open) {
+      input.focus();
+      void refreshConfig();
+    } else launcher.focus();
+  }
+
+  // --- events ----------------------------------------------------------------------------------
+  launcher.addEventListener("click", () => toggle(!open));
+  close.addEventListener("click", () => toggle(false));
+  prompt.addEventListener("click", (e) => {
+    if (e.target !== dismiss && !dismiss.contains(e.target as Node)) toggle(true);
+  });
+  dismiss.addEventListener("click", () => {
+    sessionFlag("prompt-dismissed", true);
+    render();
+  });
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") toggle(false);
+  });
+  composer.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void submit();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      void submit();
+    }
+  });
+  consentBox.addEventListener("change", () => {
+    consented = consentBox.checked;
+    render();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") void refreshConfig();
+  });
+  setInterval(() => document.visibilityState === "visible" && void refreshConfig(), REFRESH_MS);
+
+  void refreshConfig().then(() => {
+    if (chat) {
+      open = sessionFlag("open");
+      void resume();
+    }
+  });
+  window.addEventListener("pagehide", () => sessionFlag("open", open));
+}
+
+boot();
