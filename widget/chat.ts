@@ -73,7 +73,11 @@ function boot() {
       host.remove();
       return;
     }
-    if (!host.isConnected) (document.body ?? document.documentElement).appendChild(host);
+    if (!host.isConnected) {
+      (document.body ?? document.documentElement).appendChild(host);
+      // For pages (and the browser tests) measuring the time from navigation to a visible launcher.
+      performance.mark?.("inbox-chat:launcher");
+    }
     root.style.setProperty("--accent", config.color);
     root.style.setProperty("--accent-text", textOn(config.color));
     root.style.fontFamily = config.font;
@@ -238,6 +242,7 @@ function boot() {
 
   function toggle(next: boolean) {
     open = next;
+    sessionFlag("open", open);
     render();
     if (open) {
       input.focus();
@@ -279,11 +284,12 @@ function boot() {
 
   void refreshConfig().then(() => {
     if (chat) {
+      // Reopened as it was before a reload or a navigation within the site.
       open = sessionFlag("open");
+      render();
       void resume();
     }
   });
-  window.addEventListener("pagehide", () => sessionFlag("open", open));
 }
 
 boot();

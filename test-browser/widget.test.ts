@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { WaConnectChatDocument, WaUpdateChatDocument, WidgetReplyDocument } from "../test/generated/graphql.js";
+import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "../test/support/server.js";
+import { createInbox } from "../test/support/conversation-fixtures.js";
+import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
+import { launchChromium, launcher, messageList, panel, rgb, screenshot, shopPage, startSite } from "./support.js";
+
+/**
+ * The chat widget on a website, in Debian's Chromium: the shop's page (its own origin) carries the
+ * embed snippet the API hands out, and the widget talks to the real server across origins.
+ */
+
+let t: TestServer;
+let acc: TestAccount;
+let site: Awaited<ReturnType<typeof startSite>>;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  [t, site, browser] = await Promise.all([startTestServer(), startSite(), launchChromium()]);
+  acc = await createTestAccount(t.prisma, { name: "Browser widget" });
+});
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await site?.close();
+  await t?.close();
+});
+
+/** A chat channel connected through the API by an admin; returns its id and embed snippet. */
+async function connectChat(chat: Record<string, unknown>) {
+  const inbox = await createInbox(t.prisma, acc.accountId, { userIds: [acc.agent.id] });
+  const r = await t.client(await t.tokenFor(acc.admin)).request(WaConnectChatDocument, { input: { inboxId: toGlobalId("Inbox", inbox.id), name: "Shop chat", chat } });
+  if (r.connectChannel.__typename !== "ConnectChannelResult") throw new Error(JSON.stringify(r.connectChannel));
+  return { id: r.connectChannel.channel.id, snippet: r.connectChannel.channel.chat!.embedSnippet };
+}
+
+/** A fresh browser profile's page (empty storage). */
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+  contexts.push(context);
+  return context.newPage();
+}
+
+/** Waits until the widget has read its channel's settings (so "nothing shown" means the widget decided so). */
+const widgetLoaded = (page: Page) => page.waitForResponse((r) => r.url().includes("/graphql") && r.url().includes("InboxChatWidget") && r.ok());
+
+describe("the chat widget on a website", () => {
+  test("the snippet shows the launcher in the accent colour; the page load to launcher time is printed", async () => {
+    const { snippet } = await connectChat({ color: "#E4572E", availability: { mode: "ALWAYS" }, welcomeMessage: "Hi! Ask us about teapots." });
+    const page = await newPage();
+    await page.goto(site.page("/accent", { html: shopPage(snippet) }));
+    await expect.poll(() => launcher(page).isVisible()).toBe(true);
+    expect(await launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#E4572E"));
+    const box = (await launcher(page).boundingBox())!;
+    // Bottom right corner of the viewport, 56 px round.
+    expect(box).toMatchObject({ width: 56, height: 56 });
+    expect(box.x + box.width).toBeGreaterThan(850);
+    expect(box.y + box.height).toBeGreaterThan(650);
+    const ms = await page.evaluate(() => performance.getEntriesByName("inbox-chat:launcher")[0]?.startTime);
+    // A second visitor (empty browser cache) once the server has built and warmed up.
+    const warm = await newPage();
+    await warm.goto(site.page("/accent", { html: shopPage(snippet) }));
+    await expect.poll(() => launcher(warm).isVisible()).toBe(true);
+    const warmMs = await warm.evaluate(() => performance.getEntriesByName("inbox-chat:launcher")[0]?.startTime);
+    console.log(`[widget] navigation start to launcher inserted: first page ${ms?.toFixed(0)} ms (server's first widget request), next visitor ${warmMs?.toFixed(0)} ms`);
+    expect(await launcher(page).getAttribute("aria-label")).toBe("Open chat");
+    await screenshot(page, "01-launcher-accent");
+
+    await launcher(page).click();
+    await expect.poll(() => panel(page).isVisible()).toBe(true);
+    expect(await messageList(page).textContent()).toContain("Hi! Ask us about teapots.");
+    // Keyboard: the message field has focus, Escape closes and gives focus back to the launcher.
+    expect(await page.evaluate(() => document.querySelector("inbox-chat-widget")!.shadowRoot!.activeElement?.id)).toBe("inbox-chat-input");
+    await screenshot(page, "02-panel-open");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => panel(page).isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.querySelector("inbox-chat-widget")!.shadowRoot!.activeElement?.className)).toBe("launcher");
+  });
+
+  test("the visitor writes, an agent replies through the API, the visitor sees it live; a reload keeps the thread", async () => {
+    const { id, snippet } = await connectChat({ color: "#2D6CDF", availability: { mode: "ALWAYS" } });
+    const channelId = fromGlobalId(id, "Channel");
+    const page = await newPage();
+    const url = site.page("/chat", { html: shopPage(snippet) });
+    await page.goto(url);
+    await launcher(page).click();
+    await expect.poll(() => panel(page).isVisible()).toBe(true);
+    // Opening the widget starts nothing: the conversation is created when the visitor first writes.
+    expect(await t.prisma.conversation.count({ where: { channelId } })).toBe(0);
+
+    const input = page.locator("inbox-chat-widget textarea");
+    await input.fill("Hello, is the blue teapot in stock?");
+    await input.press("Enter");
+    await expect.poll(() => t.prisma.message.count({ where: { channelId, direction: "INBOUND" } })).toBe(1);
+    const conversation = await t.prisma.conversation.findFirstOrThrow({ where: { channelId } });
+    await expect.poll(() => messageList(page).locator(".msg.in:not(.pending)").count()).toBe(1);
+
+    const agent = t.client(await t.tokenFor(acc.agent));
+    const reply = await agent.request(WidgetReplyDocument, { input: { conversationId: toGlobalId("Conversation", conversation.id), text: "Yes! Two left." } });
+    expect(reply.reply.__typename).toBe("MessageResult");
+    await expect.poll(() => messageList(page).textContent(), { timeout: 15_000 }).toContain("Yes! Two left.");
+    await screenshot(page, "03-agent-reply-live");
+
+    await page.reload();
+    // The panel was open: it opens again with the whole thread, read with the stored visitor token.
+    await expect.poll(() => panel(page).isVisible()).toBe(true);
+    await expect.poll(() => messageList(page).textContent()).toContain("Yes! Two left.");
+    expect(await messageList(page).textContent()).toContain("Hello, is the blue teapot in stock?");
+    // After the reload the live stream resumes: the next reply arrives too, once.
+    await agent.request(WidgetReplyDocument, { input: { conversationId: toGlobalId("Conversation", conversation.id), text: "Shall I reserve one?" } });
+    await expect.poll(() => messageList(page).textContent(), { timeout: 15_000 }).toContain("Shall I reserve one?");
+    expect(await messageList(page).locator(".msg").allTextContents()).toEqual(["Hi! How can we help?", "Hello, is the blue teapot in stock?", "Agent" + "Yes! Two left.", "Agent" + "Shall I reserve one?"]);
+    expect(await t.prisma.conversation.count({ where: { channelId } })).toBe(1);
+    await screenshot(page, "04-after-reload");
+  });
+
+  test("offline with HIDE_LAUNCHER: no launcher; an unpublished chat: none either", async () => {
+    await t.prisma.user.update({ where: { id: acc.agent.id }, data: { availability: "AWAY" } });
+    try {
+      const { snippet } = await connectChat({ availability: { mode: "USERS" }, offlineBehavior: "HIDE_LAUNCHER" });
+      const page = await newPage();
+      const loaded = widgetLoaded(page);
+      await page.goto(site.page("/offline", { html: shopPage(snippet) }));
+      await loaded;
+      // The widget has its answer (showLauncher false) and rendered nothing.
+      await page.waitForTimeout(200);
+      expect(await page.locator("inbox-chat-widget").count()).toBe(0);
+      await screenshot(page, "05-offline-hidden");
+
+      const away = await connectChat({ availability: { mode: "USERS" }, offlineBehavior: "SHOW_AWAY_MESSAGE", awayMessage: "We're out until Monday." });
+      const page2 = await newPage();
+      await page2.goto(site.page("/away", { html: shopPage(away.snippet) }));
+      await launcher(page2).click();
+      await expect.poll(() => page2.locator("inbox-chat-widget .notice").textContent()).toBe("We're out until Monday.");
+      await screenshot(page2, "06-away-message");
+    } finally {
+      await t.prisma.user.update({ where: { id: acc.agent.id }, data: { availability: "AVAILABLE" } });
+    }
+  });
+
+  test("settings changed by an admin reach an open page", async () => {
+    const { id, snippet } = await connectChat({ color: "#2D6CDF", availability: { mode: "ALWAYS" } });
+    const page = await newPage();
+    await page.goto(site.page("/live-settings", { html: shopPage(snippet) }));
+    await expect.poll(() => launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#2D6CDF"));
+    await t.client(await t.tokenFor(acc.admin)).request(WaUpdateChatDocument, { input: { channelId: id, chat: { color: "#1B998B" } } });
+    // The widget reads its settings again when the page becomes visible, and every minute.
+    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await expect.poll(() => launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#1B998B"));
+    await t.client(await t.tokenFor(acc.admin)).request(WaUpdateChatDocument, { input: { channelId: id, chat: { published: false } } });
+    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await expect.poll(() => page.locator("inbox-chat-widget").count()).toBe(0);
+  });
+
+  test("a hostile host stylesheet does not break it, nor a strict Content-Security-Policy", async () => {
+    const { snippet } = await connectChat({ color: "#6A4C93", availability: { mode: "ALWAYS" } });
+    const server = new URL(t.url).origin;
+    // Everything on the page hidden and restyled (the root and body kept, or no page would render at all).
+    const hostile = `
+      * { display: none !important; color: red !important; font-size: 40px !important; box-sizing: content-box !important; position: static !important; opacity: .1 !important; }
+      html, body { display: block !important; opacity: 1 !important; }
+      button, textarea, div, section { background: yellow !important; border: 5px dashed red !important; }`;
+    site.page("/hostile.css", { html: hostile, headers: { "content-type": "text/css" } });
+    const page = await newPage();
+    await page.goto(
+      site.page("/hostile", {
+        html: shopPage(snippet, `<link rel="stylesheet" href="/hostile.css">`),
+        // No inline script or style at all; scripts and connections only to the inbox server.
+        headers: { "content-security-policy": `default-src 'none'; script-src ${server}; connect-src ${server}; style-src 'self'` },
+      }),
+    );
+    await expect.poll(() => launcher(page).isVisible()).toBe(true);
+    expect(await launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#6A4C93"));
+    expect(await launcher(page).boundingBox()).toMatchObject({ width: 56, height: 56 });
+    await launcher(page).click();
+    const input = page.locator("inbox-chat-widget textarea");
+    await input.fill("Can you see me?");
+    await input.press("Enter");
+    await expect.poll(() => messageList(page).locator(".msg.in:not(.pending)").count()).toBe(1);
+    expect(await page.locator("inbox-chat-widget .msg.in").evaluate((el) => getComputedStyle(el).fontSize)).toBe("14px");
+    await screenshot(page, "07-hostile-css-csp");
+  });
+});
