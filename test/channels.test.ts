@@ -89,7 +89,8 @@ describe("connecting every type", () => {
     const r = await connect(admin, {
       inboxId: inboxA,
       name: "Support mail",
-      routing: { autoAssign: true, target: "SPECIFIC", userIds: [gid("User", a.agent.id)], teamIds: [gid("Team", team.id)], onlyAvailable: false },
+      // An admin: routing names only users who can see the inbox (an agent must be a member).
+      routing: { autoAssign: true, target: "SPECIFIC", userIds: [gid("User", a.admin.id)], teamIds: [gid("Team", team.id)], onlyAvailable: false },
       ticketDefaults: { pipelineId: gid("Pipeline", pipeline.id), statusId: gid("PipelineStatus", pipeline.statuses[1].id), priority: "HIGH", ownerId: gid("User", a.admin.id) },
       conversationDefaults: { source: "email" },
       teamEmail: { address: "Support@Alpha.test", provider: "GMAIL", fromName: "COMPANY_ONLY", signature: "<p>{{sender.fullName}}</p>", signatureFormat: "HTML", logToOriginalSender: false },
@@ -100,7 +101,7 @@ describe("connecting every type", () => {
       type: "TEAM_EMAIL",
       status: "ON",
       inbox: { id: inboxA, kind: "INBOX" },
-      routing: { autoAssign: true, target: "SPECIFIC", onlyAvailable: false, users: [{ id: gid("User", a.agent.id) }], teams: [{ id: gid("Team", team.id) }] },
+      routing: { autoAssign: true, target: "SPECIFIC", onlyAvailable: false, users: [{ id: gid("User", a.admin.id) }], teams: [{ id: gid("Team", team.id) }] },
       ticketDefaults: { createTickets: false, pipeline: { id: gid("Pipeline", pipeline.id) }, status: { id: gid("PipelineStatus", pipeline.statuses[1].id) }, priority: "HIGH", owner: { id: gid("User", a.admin.id) } },
       conversationDefaults: { source: "email" },
       teamEmail: { address: "support@alpha.test", provider: "GMAIL", fromName: "COMPANY_ONLY", signature: "<p>{{sender.fullName}}</p>", signatureFormat: "HTML", logToOriginalSender: false },
@@ -411,12 +412,12 @@ describe("managing channels", () => {
   test("update changes only the given settings; a null setting goes back to its default; same rules as connect", async () => {
     const id = await newChat("Editable");
     const admin = await as(a.admin);
-    const r = await admin.request(ChUpdateDocument, { input: { channelId: id, name: "Edited", chat: { welcomeMessage: null, awayMessage: "Gone fishing" }, routing: { autoAssign: true, userIds: [gid("User", a.agent.id)] } } });
+    const r = await admin.request(ChUpdateDocument, { input: { channelId: id, name: "Edited", chat: { welcomeMessage: null, awayMessage: "Gone fishing" }, routing: { autoAssign: true, userIds: [gid("User", a.admin.id)] } } });
     if (r.updateChannel.__typename !== "ChannelResult") throw new Error(JSON.stringify(r));
     expect(r.updateChannel.channel).toMatchObject({
       name: "Edited",
       chat: { color: "#000000", welcomeMessage: "Hi! How can we help?", awayMessage: "Gone fishing" },
-      routing: { autoAssign: true, onlyAvailable: true, users: [{ id: gid("User", a.agent.id) }] },
+      routing: { autoAssign: true, onlyAvailable: true, users: [{ id: gid("User", a.admin.id) }] },
     });
     const before = await t.prisma.channel.findUniqueOrThrow({ where: { id: fromGlobalId(id, "Channel") } });
     const bad = await admin.request(ChUpdateDocument, { input: { channelId: id, chat: { color: "red" } } });

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ConvAddCommentDocument, ConvAssignDocument, ConvDetailDocument, ConvListDocument, ConvPublishDocument, ConvSetStatusDocument, type ConversationFilter } from "./generated/graphql.js";
-import { toGlobalId } from "../src/schema/ids.js";
+import {
+  ChRegisterAppDocument,
+  ConvAddCommentDocument,
+  ConvAssignDocument,
+  ConvDetailDocument,
+  ConvListDocument,
+  ConvPageDocument,
+  ConvPublishDocument,
+  ConvSetStatusDocument,
+  type ConversationFilter,
+} from "./generated/graphql.js";
+import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, createTestUser, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
 
@@ -30,7 +40,9 @@ beforeAll(async () => {
   salesInbox = toGlobalId("Inbox", sales.id);
   salesChannel = toGlobalId("Channel", (await createChannel(t.prisma, { accountId: a.accountId, inboxId: sales.id, channelAppId: partner.app.id })).id);
   supportChannel = toGlobalId("Channel", (await createChannel(t.prisma, { accountId: a.accountId, inboxId: support.id, channelAppId: partner.app.id })).id);
-  freeUser = toGlobalId("User", (await createTestUser(t.prisma, a.accountId, { seat: "FREE" })).id);
+  const free = await createTestUser(t.prisma, a.accountId, { seat: "FREE" });
+  await t.prisma.inboxUser.create({ data: { accountId: a.accountId, inboxId: sales.id, userId: free.id } });
+  freeUser = toGlobalId("User", free.id);
   // Published in this order: latest activity last.
   ids.invoice = await publish(salesChannel, { name: "Olga Invoice", email: "olga@example.test" }, "Where is my invoice for March?", "t-invoice");
   ids.refund = await publish(salesChannel, { name: "Ravi", email: "ravi@example.test" }, "I want a refund please", "t-refund");
@@ -130,5 +142,89 @@ describe("conversation detail and agent operations", () => {
     expect(await listIds(a.agent, { search: "finance" })).toEqual([ids.invoice]);
     const empty = await agent.request(ConvAddCommentDocument, { input: { conversationId: ids.invoice, text: "  " } });
     expect(empty.addComment.__typename).toBe("ValidationError");
+  });
+});
+
+describe("16.1: backward paging and first: 0", () => {
+  const page = async (vars: { first?: number; after?: string; last?: number; before?: string }) =>
+    (await t.client(await t.tokenFor(a.admin)).request(ConvPageDocument, vars)).conversations;
+  const idsOf = (p: Awaited<ReturnType<typeof page>>) => p.edges.map((e) => e.node.id);
+
+  test("last and before page backwards, newest first within the page, with Relay's pageInfo", async () => {
+    const all = idsOf(await page({}));
+    expect(all).toHaveLength(4);
+    const tail = await page({ last: 2 });
+    expect(idsOf(tail)).toEqual(all.slice(2));
+    expect(tail.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const above = await page({ last: 2, before: tail.pageInfo.startCursor! });
+    expect(idsOf(above)).toEqual(all.slice(0, 2));
+    expect(above.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
+    const one = await page({ last: 1, before: tail.pageInfo.startCursor! });
+    expect(idsOf(one)).toEqual([all[1]]);
+    expect(one.pageInfo.hasPreviousPage).toBe(true);
+    // Walking backwards from the end visits every conversation once.
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const p = await page({ last: 1, before });
+      seen.unshift(...idsOf(p));
+      if (!p.pageInfo.hasPreviousPage) break;
+      before = p.pageInfo.startCursor!;
+    }
+    expect(seen).toEqual(all);
+  });
+
+  test("first: 0 and last: 0 give no edges but say whether rows follow", async () => {
+    const none = await page({ first: 0 });
+    expect(none.edges).toEqual([]);
+    expect(none.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false, startCursor: null, endCursor: null });
+    const noneBack = await page({ last: 0 });
+    expect(noneBack.edges).toEqual([]);
+    expect(noneBack.pageInfo).toMatchObject({ hasPreviousPage: true });
+  });
+
+  test("mixing directions is refused with a validation error", async () => {
+    const { pageInfo } = await page({ first: 1 });
+    await expect(page({ last: 1, after: pageInfo.endCursor! })).rejects.toMatchObject({ response: { errors: [{ extensions: { code: "VALIDATION" } }] } });
+    await expect(page({ first: 1, before: pageInfo.endCursor! })).rejects.toMatchObject({ response: { errors: [{ extensions: { code: "VALIDATION" } }] } });
+  });
+});
+
+describe("16.4: assignment never grants access", () => {
+  test("assigning someone who is no member of the conversation's inbox is refused, naming them; members and admins are accepted", async () => {
+    const admin = t.client(await t.tokenFor(a.admin));
+    const outsider = await createTestUser(t.prisma, a.accountId, { email: `outsider-${externalId()}@example.test` });
+    const refused = await admin.request(ConvAssignDocument, { input: { conversationId: ids.invoice, assigneeId: toGlobalId("User", outsider.id) } });
+    expect(refused.assignConversation).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ path: ["input", "assigneeId"], message: expect.stringContaining(outsider.email) }],
+    });
+    expect((await t.prisma.conversation.findUniqueOrThrow({ where: { id: fromGlobalId(ids.invoice, "Conversation") } })).assigneeId).not.toBe(outsider.id);
+    const viaTeam = await t.prisma.team.create({ data: { accountId: a.accountId, name: `Sales team ${externalId()}`, members: { create: [{ userId: outsider.id }] } } });
+    await t.prisma.inboxTeam.create({ data: { accountId: a.accountId, inboxId: fromGlobalId(salesInbox, "Inbox"), teamId: viaTeam.id } });
+    expect((await admin.request(ConvAssignDocument, { input: { conversationId: ids.invoice, assigneeId: toGlobalId("User", outsider.id) } })).assignConversation).toMatchObject({
+      conversation: { assignee: { id: toGlobalId("User", outsider.id) } },
+    });
+    expect((await admin.request(ConvAssignDocument, { input: { conversationId: ids.shipping, assigneeId: toGlobalId("User", a.admin.id) } })).assignConversation).toMatchObject({
+      conversation: { assignee: { id: toGlobalId("User", a.admin.id) } },
+    });
+    await admin.request(ConvAssignDocument, { input: { conversationId: ids.shipping, assigneeId: null } });
+  });
+});
+
+describe("16.10: authorization failures are the payload's ForbiddenError", () => {
+  test("a partner calling an agent mutation, and an agent calling a partner mutation, get ForbiddenError in the payload", async () => {
+    const asPartner = await t.client(partner.token).request(ConvAssignDocument, { input: { conversationId: ids.invoice, assigneeId: null } });
+    expect(asPartner.assignConversation).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+    const asAgent = await t.client(await t.tokenFor(a.agent)).request(ChRegisterAppDocument, {
+      input: { name: "Sneaky", webhookUrl: "https://example.test/hook" },
+    });
+    expect(asAgent.registerChannelApp).toMatchObject({ __typename: "ForbiddenError" });
+  });
+
+  test("without a token the failure stays a top-level UNAUTHENTICATED error (no union has it)", async () => {
+    await expect(t.client().request(ConvAssignDocument, { input: { conversationId: ids.invoice, assigneeId: null } })).rejects.toMatchObject({
+      response: { errors: [{ extensions: { code: "UNAUTHENTICATED" } }] },
+    });
   });
 });

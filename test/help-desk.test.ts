@@ -75,6 +75,8 @@ describe("automatic tickets", () => {
     const acc = await createTestAccount(t.prisma);
     await t.prisma.inboxUser.create({ data: { accountId: acc.accountId, inboxId: acc.helpDeskId, userId: acc.agent.id } });
     const other = await createTestUser(t.prisma, acc.accountId, {});
+    // Only a member of the help desk can be assigned its conversations.
+    await t.prisma.inboxUser.create({ data: { accountId: acc.accountId, inboxId: acc.helpDeskId, userId: other.id } });
     const channelId = await channelIn(acc, acc.helpDeskId);
     const conversationId = await publish(channelId, { email: "own@example.test" });
     const client = t.client(await t.tokenFor(acc.admin));

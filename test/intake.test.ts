@@ -173,7 +173,8 @@ describe("refusals", () => {
     expect(await t.prisma.message.count({ where: { externalId: ext } })).toBe(0);
   });
 
-  test("agents cannot publish", async () => {
-    await expect(publish({}, await t.tokenFor(a.agent))).rejects.toThrow();
+  test("agents cannot publish (the payload's ForbiddenError)", async () => {
+    const r = await publish({}, await t.tokenFor(a.agent));
+    expect(r.publishInboundMessage).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
   });
 });

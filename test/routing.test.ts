@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ConvPublishDocument, ConvSetAvailabilityDocument, type PublishInboundMessageInput } from "./generated/graphql.js";
+import {
+  ChConnectDocument,
+  ChUpdateDocument,
+  ConvPublishDocument,
+  ConvSetAvailabilityDocument,
+  WidgetChatAvailabilityDocument,
+  type PublishInboundMessageInput,
+} from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, createTestUser, startTestServer, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, createTeam, externalId, type ChannelFixture } from "./support/conversation-fixtures.js";
@@ -137,5 +144,73 @@ describe("backlog assignment", () => {
     expect((await t.prisma.conversation.findUniqueOrThrow({ where: { id: c3.id } })).assigneeId).toBeNull();
     const events = await t.prisma.event.count({ where: { accountId: s.account.accountId, type: "conversation.updated" } });
     expect(events).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("16.6: chat capacity counts chats only", () => {
+  test("an agent with two open emails (capacity 2) still takes chats, and chatAvailability is not AT_CAPACITY until two chats are open", async () => {
+    const s = await setup({ routingUserIds: ["#0"] }, [{ chatCapacity: 2 }]);
+    const [agent] = s.people;
+    const email = await createChannel(t.prisma, { accountId: s.account.accountId, inboxId: s.inbox.id, type: "TEAM_EMAIL" });
+    const widget = await createChannel(t.prisma, { accountId: s.account.accountId, inboxId: s.inbox.id, type: "CHAT" });
+    for (const subject of ["Invoice", "Refund"]) {
+      await t.prisma.conversation.create({ data: { accountId: s.account.accountId, inboxId: s.inbox.id, channelId: email.id, subject, assigneeId: agent.id } });
+    }
+    const availability = async () => (await t.client().request(WidgetChatAvailabilityDocument, { channelId: toGlobalId("Channel", widget.id) })).chatAvailability.state;
+    expect(await availability()).toBe("AVAILABLE");
+    // The partner's channel is a chat: two of them fill the capacity, whatever the open emails.
+    expect((await s.publish()).assigneeId).toBe(agent.id);
+    expect(await availability()).toBe("AVAILABLE");
+    expect((await s.publish()).assigneeId).toBe(agent.id);
+    expect(await availability()).toBe("AT_CAPACITY");
+    expect((await s.publish()).assigneeId).toBeNull();
+  });
+
+  test("at chat capacity, an agent becoming AVAILABLE still gets the email backlog, and no more chats", async () => {
+    const s = await setup({ routingUserIds: ["#0"] }, [{ availability: "AWAY", chatCapacity: 1 }]);
+    const [agent] = s.people;
+    const email = await createChannel(t.prisma, { accountId: s.account.accountId, inboxId: s.inbox.id, type: "TEAM_EMAIL", autoAssign: true, routingUserIds: [agent.id] });
+    await t.prisma.conversation.create({ data: { accountId: s.account.accountId, inboxId: s.inbox.id, channelId: s.channel.id, assigneeId: agent.id } });
+    const waitingChat = await s.publish();
+    const waitingEmail = await t.prisma.conversation.create({ data: { accountId: s.account.accountId, inboxId: s.inbox.id, channelId: email.id, subject: "Where is my order?" } });
+    const r = await t.client(await t.tokenFor(agent)).request(ConvSetAvailabilityDocument, { input: { availability: "AVAILABLE" } });
+    if (r.setAvailability.__typename !== "SetAvailabilityResult") throw new Error(r.setAvailability.__typename);
+    expect(r.setAvailability.assignedConversations.map((c) => fromGlobalId(c.id, "Conversation"))).toEqual([waitingEmail.id]);
+    expect((await t.prisma.conversation.findUniqueOrThrow({ where: { id: waitingChat.id } })).assigneeId).toBeNull();
+  });
+});
+
+describe("16.4: routing names only users who can see the channel's inbox", () => {
+  const expectRefusal = (r: { __typename: string } & Record<string, unknown>, path: string[], who: string) => {
+    expect(r).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path, message: expect.stringContaining(who) }] });
+  };
+
+  test("connectChannel and updateChannel refuse a routed user or team member who is no member of the inbox, naming them; admins and members pass", async () => {
+    const s = await setup({ routingUserIds: [] }, [{}, { email: `outsider-${externalId()}@example.test` }]);
+    const [member, outsider] = s.people;
+    await t.prisma.inboxUser.delete({ where: { inboxId_userId: { inboxId: s.inbox.id, userId: outsider.id } } });
+    const team = await createTeam(t.prisma, s.account.accountId, [member.id, outsider.id]);
+    const admin = t.client(await t.tokenFor(s.account.admin));
+    const connect = async (routing: { userIds?: string[]; teamIds?: string[] }) =>
+      (await admin.request(ChConnectDocument, { input: { inboxId: toGlobalId("Inbox", s.inbox.id), name: "Chat", chat: {}, routing: { autoAssign: true, ...routing } } })).connectChannel;
+    expectRefusal(await connect({ userIds: [toGlobalId("User", outsider.id)] }), ["input", "routing", "userIds"], outsider.email);
+    expectRefusal(await connect({ teamIds: [toGlobalId("Team", team.id)] }), ["input", "routing", "teamIds"], outsider.email);
+    const ok = await connect({ userIds: [toGlobalId("User", member.id), toGlobalId("User", s.account.admin.id)] });
+    if (ok.__typename !== "ConnectChannelResult") throw new Error(JSON.stringify(ok));
+    const update = await admin.request(ChUpdateDocument, { input: { channelId: ok.channel.id, routing: { userIds: [toGlobalId("User", outsider.id)] } } });
+    expectRefusal(update.updateChannel, ["input", "routing", "userIds"], outsider.email);
+    expect(await t.prisma.channelRoutingUser.count({ where: { channelId: fromGlobalId(ok.channel.id, "Channel"), userId: outsider.id } })).toBe(0);
+  });
+
+  test("a routed user who has left the inbox since, or a contact owner who is no member, is not assigned", async () => {
+    const s = await setup({ routingUserIds: ["#0"] }, [{}]);
+    await t.prisma.inboxUser.deleteMany({ where: { inboxId: s.inbox.id } });
+    expect((await s.publish()).assigneeId).toBeNull();
+
+    const owned = await setup({ routingTarget: "CONTACT_OWNER" }, [{}]);
+    const owner = owned.people[0];
+    await t.prisma.contact.create({ data: { accountId: owned.account.accountId, email: "outside@example.test", ownerId: owner.id, tracked: true } });
+    await t.prisma.inboxUser.deleteMany({ where: { inboxId: owned.inbox.id } });
+    expect((await owned.publish({ sender: { email: "outside@example.test" } })).assigneeId).toBeNull();
   });
 });

@@ -141,6 +141,25 @@ describe("createTicket", () => {
     expect(unowned.owner).toBeNull();
   });
 
+  test("16.2: from a conversation without a subject (chat, partner message) the name is derived as automatic tickets do", async () => {
+    const inbox = await insertInbox(a.accountId);
+    const channel = await insertChannel(a.accountId, inbox.id);
+    const contact = await insertContact(a.accountId);
+    const untitled = (data: { contactId?: string; visitorName?: string }) =>
+      t.prisma.conversation.create({ data: { accountId: a.accountId, inboxId: inbox.id, channelId: channel.id, subject: null, ...data } });
+    const withContact = await untitled({ contactId: contact.id });
+    const withVisitor = await untitled({ visitorName: "Vic Visitor" });
+    const anonymous = await untitled({});
+    const named = await untitled({ contactId: contact.id });
+    expect((await createTicket(a.admin, { conversationId: gid("Conversation", withContact.id) })).name).toBe("Conversation with Carla Customer");
+    expect((await createTicket(a.admin, { conversationId: gid("Conversation", withVisitor.id) })).name).toBe("Conversation with Vic Visitor");
+    expect((await createTicket(a.admin, { conversationId: gid("Conversation", anonymous.id) })).name).toBe("New conversation");
+    expect((await createTicket(a.admin, { name: "Given name", conversationId: gid("Conversation", named.id) })).name).toBe("Given name");
+    // Without a conversation the name stays required.
+    const nameless = await (await as(a.agent)).request(TkCreateTicketDocument, { input: {} });
+    expect(nameless.createTicket).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "name"] }] });
+  });
+
   test("validation: empty name, a status of another pipeline than the one given", async () => {
     const blank = await (await as(a.agent)).request(TkCreateTicketDocument, { input: { name: " " } });
     expect(blank.createTicket).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "name"] }] });

@@ -1,8 +1,8 @@
 import { builder } from "../schema/builder.js";
 import { COMMON_ERRORS } from "../schema/errors.js";
 import { fromGlobalId } from "../schema/ids.js";
-import { ContactObject, ContactResult, CreateContactFromConversationInput } from "../schema/contact.js";
-import { createContactFromConversation, listContacts } from "../services/contacts.js";
+import { ContactObject, ContactResult, CreateContactFromConversationInput, UpdateContactInput, UpdateContactResult } from "../schema/contact.js";
+import { createContactFromConversation, listContacts, updateContact } from "../services/contacts.js";
 
 builder.queryFields((t) => ({
   contacts: t.withAuth({ agent: true }).prismaConnection(
@@ -27,6 +27,20 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const { contact, conversationId } = await createContactFromConversation(ctx, { ...input, conversationId: fromGlobalId(input.conversationId, "Conversation") });
       return { contactId: contact.id, conversationId };
+    },
+  }),
+  updateContact: t.withAuth({ agent: true }).field({
+    type: UpdateContactResult,
+    description: "Edits a contact: name, email, phone, owner and whether it is tracked (any agent; only the given fields change).",
+    errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateContactPayload" } },
+    args: { input: t.arg({ type: UpdateContactInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const contact = await updateContact(ctx, {
+        ...input,
+        contactId: fromGlobalId(input.contactId, "Contact"),
+        ownerId: typeof input.ownerId === "string" ? fromGlobalId(input.ownerId, "User") : input.ownerId,
+      });
+      return { contactId: contact.id };
     },
   }),
 }));

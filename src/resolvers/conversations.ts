@@ -18,12 +18,12 @@ builder.queryFields((t) => ({
   conversations: t.withAuth({ agent: true }).connection(
     {
       type: ConversationObject,
-      description: "Conversations of the inboxes the caller can see, latest activity first; `search` is a full-text query (websearch syntax) over messages, subject and contact.",
+      description:
+        "Conversations of the inboxes the caller can see, latest activity first; `search` is a full-text query (websearch syntax) over messages, subject and contact. Pages forwards with `first`/`after` or backwards with `last`/`before` (default 20, at most 100; 0 gives an empty page with its pageInfo).",
       args: { filter: t.arg({ type: ConversationFilter }), search: t.arg.string() },
       resolve: async (_root, args, ctx, info) => {
-        const first = Math.min(Math.max(args.first ?? 20, 1), 100);
         const f = args.filter;
-        const { nodes, hasNextPage } = await listConversations(
+        const { nodes, hasNextPage, hasPreviousPage } = await listConversations(
           ctx,
           {
             filter: f && {
@@ -36,8 +36,10 @@ builder.queryFields((t) => ({
               to: f.to,
             },
             search: args.search,
-            first,
-            after: args.after ? decodeConversationCursor(args.after) : null,
+            first: args.first,
+            after: args.after != null ? decodeConversationCursor(args.after, "after") : null,
+            last: args.last,
+            before: args.before != null ? decodeConversationCursor(args.before, "before") : null,
           },
           queryFromInfo({ context: ctx, info, path: ["edges", "node"], typeName: "Conversation" }),
         );
@@ -45,7 +47,7 @@ builder.queryFields((t) => ({
           edges: nodes.map((node) => ({ cursor: encodeConversationCursor(node), node })),
           pageInfo: {
             hasNextPage,
-            hasPreviousPage: Boolean(args.after),
+            hasPreviousPage,
             startCursor: nodes.length ? encodeConversationCursor(nodes[0]) : null,
             endCursor: nodes.length ? encodeConversationCursor(nodes[nodes.length - 1]) : null,
           },

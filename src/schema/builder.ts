@@ -27,7 +27,9 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
 }>({
   // StorableText last: it refuses NUL/unpaired surrogates in arguments inside the union wrapper.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, StorableTextPlugin],
+  // Errors first: its wrapper is the outermost, so a failed auth check on a field whose payload
+  // union has ForbiddenError comes back as that union member, not as a top-level error.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, StorableTextPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

@@ -127,10 +127,26 @@ export const UpdateDeliveryStatusInput = builder.inputType("UpdateDeliveryStatus
   }),
 });
 
+/**
+ * Why a result's message field is not called `message`: it could not be selected beside
+ * `... on Error { message }` (one response name, two shapes) without an alias.
+ */
+const RENAMED = (field: string) => `Use \`${field}\`: it can be selected beside \`... on Error { message }\` without an alias.`;
+
 /** A mutation result carrying one message, loaded with the caller's selection (works for partners too). */
 export const MessageResult = builder.objectRef<{ messageId: string }>("MessageResult").implement({
+  description: "The message a reply, comment or delivery-status report wrote.",
   fields: (t) => ({
-    message: t.prismaField({ type: MessageObject, resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }) }),
+    sentMessage: t.prismaField({
+      type: MessageObject,
+      description: "The reply or comment just sent, or the outbound message whose delivery status was reported.",
+      resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
+    }),
+    message: t.prismaField({
+      type: MessageObject,
+      deprecationReason: RENAMED("sentMessage"),
+      resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
+    }),
   }),
 });
 
@@ -138,7 +154,16 @@ export const PublishInboundMessageResult = builder
   .objectRef<{ messageId: string; conversationId: string; duplicate: boolean; conversationCreated: boolean }>("PublishInboundMessageResult")
   .implement({
     fields: (t) => ({
-      message: t.prismaField({ type: MessageObject, resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }) }),
+      inboundMessage: t.prismaField({
+        type: MessageObject,
+        description: "The published message (on a duplicate: the one stored the first time).",
+        resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
+      }),
+      message: t.prismaField({
+        type: MessageObject,
+        deprecationReason: RENAMED("inboundMessage"),
+        resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
+      }),
       conversationId: t.id({ resolve: (r) => toGlobalId("Conversation", r.conversationId) }),
       duplicate: t.exposeBoolean("duplicate", { description: "True when this externalId had been published before: nothing was written." }),
       conversationCreated: t.exposeBoolean("conversationCreated", { description: "True when this message started a new conversation." }),

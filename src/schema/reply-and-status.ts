@@ -14,8 +14,14 @@ export const ReplyAndUpdateTicketStatusInput = builder.inputType("ReplyAndUpdate
 
 export const ReplyAndUpdateTicketStatusResult = builder.objectRef<{ messageId: string; ticket: Ticket }>("ReplyAndUpdateTicketStatusResult").implement({
   fields: (t) => ({
+    sentMessage: t.prismaField({
+      type: MessageObject,
+      description: "The reply just sent.",
+      resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
+    }),
     message: t.prismaField({
       type: MessageObject,
+      deprecationReason: "Use `sentMessage`: it can be selected beside `... on Error { message }` without an alias.",
       resolve: (query, r, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: r.messageId } }),
     }),
     ticket: t.field({ type: TicketObject, resolve: (r) => r.ticket }),

@@ -54,7 +54,9 @@ export const TicketFilterInput = builder.inputType("TicketFilter", {
 
 export const CreateTicketInput = builder.inputType("CreateTicketInput", {
   fields: (t) => ({
-    name: t.string({ description: "Required unless created from a conversation (then defaults to its subject)." }),
+    name: t.string({
+      description: 'Required unless created from a conversation; then defaults to its subject, else "Conversation with <visitor or contact name>", else "New conversation".',
+    }),
     description: t.string(),
     pipelineId: t.id({ description: "Default: the account's default pipeline (or the pipeline of statusId)." }),
     statusId: t.id({ description: "Default: the pipeline's first status." }),

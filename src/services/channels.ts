@@ -9,6 +9,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { name, parseInput } from "./validation.js";
 import { queueMessengerGreeting } from "../transports/meta/graph-api.js";
+import { checkRoutingTargetsSeeInbox } from "./routing.js";
 
 type SettingsInput = Record<string, unknown> | null | undefined;
 
@@ -162,6 +163,7 @@ export async function connectChannel(ctx: AgentContext, input: ConnectChannelInp
   const channelName = parseInput(z.object({ name: name() }), { name: input.name }).name;
   const prepared = await prepareTypeSettings(ctx, account, type, input[SETTINGS_BY_TYPE[type].field], {});
   const routing = await parseRouting(ctx, {}, input.routing);
+  await checkRoutingTargetsSeeInbox(ctx.prisma, ctx.accountId, inbox, routing);
   const ticket = await parseTicketDefaults(ctx, {}, input.ticketDefaults);
   const createTickets = prepared.createTickets ?? ticket.createTickets;
   checkInboxTickets(inbox.kind, account.createdAt, createTickets, prepared.createTickets !== undefined ? ["input", "form", "createTickets"] : ["input", "ticketDefaults", "createTickets"]);
@@ -263,6 +265,7 @@ export async function updateChannel(ctx: AgentContext, channelId: string, input:
     { autoAssign: channel.autoAssign, target: channel.routingTarget, onlyAvailable: channel.onlyAvailable, userIds: users.map((u) => u.userId), teamIds: teams.map((t) => t.teamId) },
     input.routing,
   );
+  if (input.routing != null) await checkRoutingTargetsSeeInbox(ctx.prisma, ctx.accountId, inbox, routing);
   const ticket = await parseTicketDefaults(
     ctx,
     { createTickets: channel.createTickets, pipelineId: channel.ticketPipelineId, statusId: channel.ticketStatusId, priority: channel.ticketPriority, ownerId: channel.ticketOwnerId },

@@ -1,5 +1,6 @@
-import type { Channel, PrismaClient } from "../generated/prisma/client.js";
+import type { Channel, Prisma, PrismaClient } from "../generated/prisma/client.js";
 import type { ChatSettings } from "./channel-settings.js";
+import { CHAT_CHANNEL_TYPES } from "./routing.js";
 
 /**
  * What the chat widget shows, decided from the CHAT channel's availability settings (users'
@@ -99,27 +100,35 @@ export function nextOpening(ranges: Range[], timeZone: string, at: Date): Date |
 
 /**
  * The users who would take a chat on this channel: with SPECIFIC automatic routing, its users and
- * its teams' members; otherwise (routing off, or contact-owner routing, which a new visitor does
- * not match) the members of the channel's inbox, directly or through teams. Only PAID seats.
+ * its teams' members who may see the channel's inbox (routing picks no one else); otherwise
+ * (routing off, or contact-owner routing, which a new visitor does not match) the members of the
+ * channel's inbox, directly or through teams. Only PAID seats. `open` counts each one's OPEN
+ * chats (CHAT_CHANNEL_TYPES): what their chat capacity limits; open emails do not count.
  */
 async function chatAgents(prisma: PrismaClient, channel: Pick<Channel, "id" | "accountId" | "inboxId" | "autoAssign" | "routingTarget">) {
   const { accountId } = channel;
   const viaRouting = channel.autoAssign && channel.routingTarget === "SPECIFIC";
+  const members: Prisma.UserWhereInput[] = [{ inboxes: { some: { inboxId: channel.inboxId } } }, { teams: { some: { team: { inboxes: { some: { inboxId: channel.inboxId } } } } } }];
   const users = await prisma.user.findMany({
     where: {
       accountId,
       seat: "PAID",
       removedAt: null,
-      OR: viaRouting
-        ? [{ routingChannels: { some: { channelId: channel.id } } }, { teams: { some: { team: { routingChannels: { some: { channelId: channel.id } } } } } }]
-        : [{ inboxes: { some: { inboxId: channel.inboxId } } }, { teams: { some: { team: { inboxes: { some: { inboxId: channel.inboxId } } } } } }],
+      ...(viaRouting
+        ? {
+            AND: [
+              { OR: [{ routingChannels: { some: { channelId: channel.id } } }, { teams: { some: { team: { routingChannels: { some: { channelId: channel.id } } } } } }] },
+              { OR: [{ role: { not: "AGENT" } }, ...members] },
+            ],
+          }
+        : { OR: members }),
     },
     select: { id: true, availability: true, chatCapacity: true },
   });
   if (users.length === 0) return [];
   const counts = await prisma.conversation.groupBy({
     by: ["assigneeId"],
-    where: { accountId, status: "OPEN", assigneeId: { in: users.map((u) => u.id) } },
+    where: { accountId, status: "OPEN", assigneeId: { in: users.map((u) => u.id) }, channel: { type: { in: [...CHAT_CHANNEL_TYPES] } } },
     _count: { _all: true },
   });
   const open = new Map(counts.map((c) => [c.assigneeId, c._count._all]));
@@ -146,7 +155,7 @@ export function chatConsent(settings: unknown): ChatConsent {
  * - Not open: offlineBehavior HIDE_LAUNCHER hides it; SHOW_RETURN_TIME gives `returnsAt` (chat
  *   hours only; otherwise it falls back to the away message); SHOW_AWAY_MESSAGE gives the away
  *   message. State OFFLINE outside chat hours, AWAY when nobody is available.
- * - Open but every AVAILABLE agent at their chat capacity (OPEN assigned conversations): state
+ * - Open but every AVAILABLE agent at their chat capacity (OPEN assigned chats): state
  *   AT_CAPACITY; WAITING_MESSAGE shows the waiting message, HIDE_LAUNCHER hides the launcher,
  *   NOTHING shows the widget as usual (no message).
  */

@@ -6,6 +6,8 @@ import { visibleInboxWhere } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
 import { email, parseInput } from "./validation.js";
+import { storable } from "./storable.js";
+import { isUniqueViolation } from "./prisma-errors.js";
 import type { SqlTx } from "../db/sql.js";
 
 /** Who sent an inbound message, as the transport knows them. Every field is optional. */
@@ -156,5 +158,82 @@ export async function createContactFromConversation(
     await tx.$executeRaw`UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${[contact.name, contact.email ?? ""].join(" ")}) WHERE id = ${conversation.id}`;
     await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, contactId: contact.id } }]);
     return { contact, conversationId: conversation.id };
+  });
+}
+
+const updateSchema = z.object({
+  name: storable(z.string().trim().max(200, "At most 200 characters")).nullish(),
+  email: email().nullish(),
+  phone: z.string().trim().regex(/^\+?[0-9 ().-]{4,30}$/, "Must be a phone number").nullish(),
+  tracked: z.boolean().nullish(),
+});
+
+export interface UpdateContactInput {
+  contactId: string;
+  /** Absent or null keeps the name; "" clears it. */
+  name?: string | null;
+  /** null clears it. */
+  email?: string | null;
+  /** null clears it. */
+  phone?: string | null;
+  /** A current user of the account; null: no owner. */
+  ownerId?: string | null;
+  /** Whether the website's tracking identifies this contact (contact-owner routing needs it). */
+  tracked?: boolean | null;
+}
+
+/**
+ * Edits a contact of the caller's account (any agent: contacts are shared by the account, like
+ * the `contacts` list). Only the given fields change. Email is lower-cased and phone normalised
+ * as intake matches them, and each stays unique in the account (ValidationError on the field
+ * otherwise); the owner must be a current (not removed) user of the account, and contact-owner
+ * routing picks them only while `tracked` is on. A contact keeps a name, an email or a phone
+ * (ValidationError on input.name when the edit would clear the last one). The contact's
+ * conversations become findable by the new name and email.
+ */
+export async function updateContact(ctx: AgentContext, input: UpdateContactInput): Promise<Contact> {
+  const data = parseInput(updateSchema, { name: input.name, email: input.email, phone: input.phone, tracked: input.tracked });
+  return transactionWithEvents(ctx.prisma, async (tx) => {
+    const contact = await tx.contact.findFirst({ where: { accountId: ctx.accountId, id: input.contactId } });
+    if (!contact) throw new NotFoundError("Contact", input.contactId);
+    if (input.ownerId) {
+      const owner = await tx.user.findFirst({ where: { accountId: ctx.accountId, id: input.ownerId, removedAt: null }, select: { id: true } });
+      if (!owner) throw ValidationError.field("input.ownerId", "Unknown user");
+    }
+    const next = {
+      name: data.name ?? contact.name,
+      email: input.email !== undefined ? (data.email ?? null) : contact.email,
+      phone: input.phone !== undefined ? normPhone(data.phone) : contact.phone,
+      ownerId: input.ownerId !== undefined ? input.ownerId : contact.ownerId,
+      tracked: data.tracked ?? contact.tracked,
+    };
+    if (!next.name && !next.email && !next.phone) throw ValidationError.field("input.name", "A contact needs a name, an email or a phone");
+    for (const field of ["email", "phone"] as const) {
+      const value = next[field];
+      if (!value || value === contact[field]) continue;
+      const taken = await tx.contact.findFirst({ where: { accountId: ctx.accountId, [field]: value, id: { not: contact.id } }, select: { id: true } });
+      if (taken) throw ValidationError.field(["input", field], `Another contact already has this ${field}`);
+    }
+    let updated: Contact;
+    try {
+      updated = await tx.contact.update({ where: { id: contact.id }, data: next });
+    } catch (err) {
+      // A concurrent edit or intake took the address between the check and the write.
+      if (isUniqueViolation(err, ["email"])) throw ValidationError.field("input.email", "Another contact already has this email");
+      if (isUniqueViolation(err, ["phone"])) throw ValidationError.field("input.phone", "Another contact already has this phone");
+      throw err;
+    }
+    if (updated.name !== contact.name || updated.email !== contact.email) {
+      const words = [updated.name, updated.email ?? ""].filter(Boolean).join(" ");
+      const touched = await tx.$queryRaw<{ id: string; inboxId: string }[]>`
+        UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${words})
+         WHERE "accountId" = ${ctx.accountId} AND "contactId" = ${contact.id} RETURNING id, "inboxId"`;
+      await recordEvents(
+        tx,
+        ctx.accountId,
+        touched.map((c) => ({ type: "conversation.updated", inboxId: c.inboxId, payload: { conversationId: c.id, contactId: contact.id, reason: "contact" } })),
+      );
+    }
+    return updated;
   });
 }

@@ -31,15 +31,38 @@ export function encodeConversationCursor(c: ConversationCursor): string {
   return Buffer.from(JSON.stringify([c.lastActivityAt.toISOString(), c.id])).toString("base64url");
 }
 
-export function decodeConversationCursor(cursor: string): ConversationCursor {
+/** Decodes a cursor of this connection; ValidationError on `argument` (after or before) otherwise. */
+export function decodeConversationCursor(cursor: string, argument: "after" | "before" = "after"): ConversationCursor {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
     const lastActivityAt = new Date(at);
     if (typeof id !== "string" || Number.isNaN(lastActivityAt.getTime())) throw new Error("bad cursor");
     return { lastActivityAt, id };
   } catch {
-    throw ValidationError.field("after", "Not a cursor of this connection");
+    throw ValidationError.field(argument, "Not a cursor of this connection");
   }
+}
+
+/** Relay connection arguments: `first`/`after` page forwards, `last`/`before` backwards. */
+export interface ConversationPageArgs {
+  first?: number | null;
+  after?: ConversationCursor | null;
+  last?: number | null;
+  before?: ConversationCursor | null;
+}
+
+/** Default and largest page size of the conversation list. */
+const PAGE = { default: 20, max: 100 };
+
+function pageDirection(args: ConversationPageArgs) {
+  if (args.first != null && args.first < 0) throw ValidationError.field("first", "Must not be negative");
+  if (args.last != null && args.last < 0) throw ValidationError.field("last", "Must not be negative");
+  if (args.first != null && args.last != null) throw ValidationError.field("last", "Give first or last, not both");
+  if (args.after && args.before) throw ValidationError.field("before", "Give after or before, not both");
+  if (args.before && args.first != null) throw ValidationError.field("before", "Page backwards with last and before");
+  if (args.after && args.last != null) throw ValidationError.field("after", "Page forwards with first and after");
+  const backward = args.last != null || args.before != null;
+  return { backward, size: Math.min(args.first ?? args.last ?? PAGE.default, PAGE.max) };
 }
 
 type ConversationQuery = Omit<Prisma.ConversationFindManyArgs, "where" | "orderBy" | "take" | "skip" | "cursor">;
@@ -48,15 +71,18 @@ type ConversationQuery = Omit<Prisma.ConversationFindManyArgs, "where" | "orderB
  * Conversations of the inboxes the caller can see (admins: all), newest activity first with id as
  * the tiebreak, narrowed by `filter` and by a full-text `search` (websearch syntax over subject,
  * contact name and email, and message texts, through the GIN-indexed `search` tsvector).
- * Keyset pagination: `after` continues below that cursor. The ids are chosen with one SQL query,
- * then the rows load with the caller's Prisma selection (`query`). Returns up to `first` rows and
- * whether more follow.
+ * Keyset pagination as Relay describes it: `first` rows below `after`, or the `last` rows above
+ * `before` (still newest first); default 20, at most 100, and 0 gives an empty page that still
+ * says whether rows follow. The ids are chosen with one SQL query, then the rows load with the
+ * caller's Prisma selection (`query`). hasNextPage/hasPreviousPage as the `tickets` connection
+ * reports them: exact in the paging direction, true on the other side of a given cursor.
  */
 export async function listConversations(
   ctx: AgentContext,
-  args: { filter?: ConversationFilter | null; search?: string | null; first: number; after?: ConversationCursor | null },
+  args: { filter?: ConversationFilter | null; search?: string | null } & ConversationPageArgs,
   query: ConversationQuery = {},
 ) {
+  const { backward, size } = pageDirection(args);
   const f = args.filter ?? {};
   const visible = (await ctx.prisma.inbox.findMany({ where: visibleInboxWhere(ctx), select: { id: true } })).map((i) => i.id);
   const conds: Prisma.Sql[] = [Prisma.sql`"accountId" = ${ctx.accountId}`, Prisma.sql`"inboxId" = ANY(${visible}::text[])`];
@@ -70,14 +96,22 @@ export async function listConversations(
   const term = args.search?.trim();
   if (term) conds.push(Prisma.sql`search @@ websearch_to_tsquery('simple', ${term})`);
   if (args.after) conds.push(Prisma.sql`("lastActivityAt", id) < (${args.after.lastActivityAt}, ${args.after.id})`);
+  if (args.before) conds.push(Prisma.sql`("lastActivityAt", id) > (${args.before.lastActivityAt}, ${args.before.id})`);
+  // Backwards: the rows nearest above `before` (or the oldest ones), read in ascending order.
+  const order = backward ? Prisma.sql`"lastActivityAt" ASC, id ASC` : Prisma.sql`"lastActivityAt" DESC, id DESC`;
   const picked = await ctx.prisma.$queryRaw<{ id: string }[]>`
     SELECT id FROM "Conversation" WHERE ${Prisma.join(conds, " AND ")}
-    ORDER BY "lastActivityAt" DESC, id DESC LIMIT ${args.first + 1}`;
-  const hasNextPage = picked.length > args.first;
-  const ids = picked.slice(0, args.first).map((r) => r.id);
+    ORDER BY ${order} LIMIT ${size + 1}`;
+  const more = picked.length > size;
+  const page = picked.slice(0, size).map((r) => r.id);
+  const ids = backward ? page.reverse() : page;
   const rows = ids.length ? await ctx.prisma.conversation.findMany({ ...query, where: { accountId: ctx.accountId, id: { in: ids } } }) : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return { nodes: ids.map((id) => byId.get(id)!).filter(Boolean), hasNextPage };
+  return {
+    nodes: ids.map((id) => byId.get(id)!).filter(Boolean),
+    hasNextPage: backward ? args.before != null : more,
+    hasPreviousPage: backward ? more : args.after != null,
+  };
 }
 
 /** A conversation of a visible inbox, loaded with `tx` (or the context's client); NotFoundError otherwise. */
@@ -90,14 +124,23 @@ export async function findVisibleConversation(db: Tx, ctx: AgentContext, id: str
 /**
  * Reassigns a conversation, or unassigns it with `assigneeId: null`. The assignee must be a
  * current (not removed) user of the account, PAID or FREE seat (manual assignment is not limited
- * to paid seats or capacity; only automatic routing is).
+ * to paid seats or capacity; only automatic routing is), who can see the conversation's inbox
+ * (an admin, or a member directly or through a team): assignment never grants access, so anyone
+ * else is refused with a ValidationError on input.assigneeId naming them.
  */
 export async function assignConversation(ctx: AgentContext, input: { conversationId: string; assigneeId: string | null }) {
   return transactionWithEvents(ctx.prisma, async (tx) => {
     const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
     if (input.assigneeId) {
-      const user = await tx.user.findFirst({ where: { id: input.assigneeId, accountId: ctx.accountId, removedAt: null }, select: { id: true } });
+      const user = await tx.user.findFirst({ where: { id: input.assigneeId, accountId: ctx.accountId, removedAt: null } });
       if (!user) throw ValidationError.field("input.assigneeId", "Unknown user");
+      // What the assignee could see, by the rule every read goes through.
+      const seen = await tx.inbox.findFirst({ where: { AND: [{ id: conversation.inboxId }, visibleInboxWhere({ ...ctx, user })] }, select: { id: true } });
+      if (!seen) {
+        const inbox = await tx.inbox.findFirst({ where: { accountId: ctx.accountId, id: conversation.inboxId }, select: { name: true } });
+        const who = `${[user.firstName, user.lastName].filter(Boolean).join(" ")} (${user.email})`;
+        throw ValidationError.field("input.assigneeId", `${who} is not a member of the inbox "${inbox?.name ?? ""}" and could not see this conversation: add them to the inbox first`);
+      }
     }
     if (conversation.assigneeId === input.assigneeId) return conversation;
     const updated = await tx.conversation.update({

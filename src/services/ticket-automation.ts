@@ -77,7 +77,11 @@ export function mayCreateAutomaticTicket(input: Pick<AutomaticTicketInput, "conv
   return input.inbox.kind === "HELP_DESK" || (input.channel.createTickets && mayCreateInboxTickets(input.account));
 }
 
-function automaticName(conversation: AutomaticTicketInput["conversation"]): string {
+/**
+ * A ticket's name derived from its conversation: the subject, else "Conversation with <visitor>",
+ * else "New conversation" (at most 200 characters). Also the default of createTicket.
+ */
+export function automaticName(conversation: Partial<Pick<Conversation, "subject" | "visitorName">>): string {
   const subject = conversation.subject?.trim();
   if (subject) return subject.slice(0, 200);
   return conversation.visitorName ? `Conversation with ${conversation.visitorName}`.slice(0, 200) : "New conversation";

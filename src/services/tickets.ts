@@ -6,6 +6,7 @@ import { recordTicketEvent } from "./ticket-events.js";
 import { visibleInboxWhere } from "./access.js";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.js";
 import { findDefaultPipeline } from "./pipelines.js";
+import { automaticName } from "./ticket-automation.js";
 import {
   checkConditionalStatus,
   closedAtFor,
@@ -130,7 +131,8 @@ export interface CreateTicketInput {
 /**
  * Creates a ticket, from scratch or from a conversation (any agent). Defaults: the account's
  * default pipeline, the pipeline's first status, MEDIUM priority. From a conversation the ticket
- * takes the conversation's contact, its subject as name when none is given and its assignee as
+ * takes the conversation's contact, a name derived as automatic tickets derive theirs when none
+ * is given (subject, else "Conversation with <visitor or contact>", else "New conversation"), its assignee as
  * owner unless `ownerId` is given (null: unowned), and the conversation is linked to it
  * (ConflictError when it already has a ticket). A conditional initial status needs its properties
  * (ConditionalStatusError); a closed one stamps closedAt.
@@ -147,7 +149,12 @@ export async function createTicket(ctx: AgentContext, input: CreateTicketInput) 
     if (conversation && input.contactId && conversation.contactId && input.contactId !== conversation.contactId) {
       throw ValidationError.field("input.contactId", "The conversation belongs to another contact");
     }
-    const ticketName = data.name ?? conversation?.subject?.trim()?.slice(0, 200) ?? (conversation?.visitorName ? `Conversation with ${conversation.visitorName}` : null);
+    // From a conversation the name is optional: derived as automatic tickets derive theirs (a
+    // conversation without subject or visitor name is named after its contact, if it has one).
+    const contactName = conversation?.contactId && !conversation.subject?.trim() && !conversation.visitorName
+      ? (await tx.contact.findFirst({ where: { accountId, id: conversation.contactId }, select: { name: true } }))?.name?.trim() || null
+      : null;
+    const ticketName = data.name ?? (conversation ? automaticName({ subject: conversation.subject, visitorName: conversation.visitorName ?? contactName }) : null);
     if (!ticketName) throw ValidationError.field("input.name", "Must not be empty");
 
     const contactId = input.contactId ?? conversation?.contactId ?? null;
