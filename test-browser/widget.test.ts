@@ -140,18 +140,24 @@ describe("the chat widget on a website", () => {
     }
   });
 
-  test("settings changed by an admin reach an open page", async () => {
-    const { id, snippet } = await connectChat({ color: "#2D6CDF", availability: { mode: "ALWAYS" } });
+  test("settings changed by an admin reach an open page live: colour, welcome message, unpublished", async () => {
+    const { id, snippet } = await connectChat({ color: "#2D6CDF", availability: { mode: "ALWAYS" }, welcomeMessage: "Hello from the shop" });
     const page = await newPage();
     await page.goto(site.page("/live-settings", { html: shopPage(snippet) }));
     await expect.poll(() => launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#2D6CDF"));
-    await t.client(await t.tokenFor(acc.admin)).request(WaUpdateChatDocument, { input: { channelId: id, chat: { color: "#1B998B" } } });
-    // The widget reads its settings again when the page becomes visible, and every minute.
-    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
-    await expect.poll(() => launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#1B998B"));
-    await t.client(await t.tokenFor(acc.admin)).request(WaUpdateChatDocument, { input: { channelId: id, chat: { published: false } } });
-    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
-    await expect.poll(() => page.locator("inbox-chat-widget").count()).toBe(0);
+    await launcher(page).click();
+    await expect.poll(() => messageList(page).textContent()).toBe("Hello from the shop");
+    // The settings stream is open once the widget has read its settings a second time (on the stream's opening).
+    await expect.poll(() => page.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.includes("InboxChatWidget")).length)).toBeGreaterThanOrEqual(2);
+    const admin = t.client(await t.tokenFor(acc.admin));
+    await admin.request(WaUpdateChatDocument, { input: { channelId: id, chat: { color: "#1B998B", welcomeMessage: "Teapot sale today!" } } });
+    await expect.poll(() => launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor), { timeout: 10_000 }).toBe(rgb("#1B998B"));
+    await expect.poll(() => messageList(page).textContent()).toBe("Teapot sale today!");
+    await screenshot(page, "08-settings-changed-live");
+    await admin.request(WaUpdateChatDocument, { input: { channelId: id, chat: { published: false } } });
+    await expect.poll(() => page.locator("inbox-chat-widget").count(), { timeout: 10_000 }).toBe(0);
+    await admin.request(WaUpdateChatDocument, { input: { channelId: id, chat: { published: true } } });
+    await expect.poll(() => launcher(page).isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   test("a hostile host stylesheet does not break it, nor a strict Content-Security-Policy", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { WidgetRotateSecretDocument } from "./generated/graphql.js";
+import { MsgDetailsDocument, WidgetRotateSecretDocument } from "./generated/graphql.js";
 import { toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createInbox } from "./support/conversation-fixtures.js";
@@ -39,7 +39,7 @@ function post(body: unknown, opts: { secret?: string | null; path?: string; raw?
   });
 }
 
-const event = (callId: string, type: "STARTED" | "ANSWERED" | "ENDED", extra: Record<string, unknown> = {}) => ({ callId, event: type, from: CUSTOMER, to: OUR_NUMBER, ...extra });
+const event = (callId: string, type: "STARTED" | "ANSWERED" | "ENDED" | "RECORDING" | "TRANSCRIPT", extra: Record<string, unknown> = {}) => ({ callId, event: type, from: CUSTOMER, to: OUR_NUMBER, ...extra });
 const stored = () => t.prisma.message.count({ where: { accountId: acc.accountId, channelId } });
 const eventRows = () => t.prisma.event.count({ where: { accountId: acc.accountId } });
 
@@ -158,5 +158,69 @@ describe("call events webhook", () => {
     expect((await post(event("off-1", "STARTED"))).status).toBe(409);
     expect(await stored()).toBe(before);
     await t.prisma.channel.update({ where: { id: channelId }, data: { status: "ON" } });
+  });
+});
+
+describe("item 15: the call on the message", () => {
+  const details = async (messageId: string) => {
+    const { node } = await t.client(await t.tokenFor(acc.agent)).request(MsgDetailsDocument, { id: messageId });
+    if (node?.__typename !== "Message") throw new Error(JSON.stringify(node));
+    return node;
+  };
+
+  test("item 15: Message.call exposes the recording, transcript, duration and answering agent; RECORDING and TRANSCRIPT sent after ENDED update it", async () => {
+    const started = (await (await post(event("late-1", "STARTED", { at: "2024-06-01T09:00:00Z" }))).json()) as { messageId: string };
+    await post(event("late-1", "ANSWERED", { at: "2024-06-01T09:00:04Z", agentEmail: acc.agent.email }));
+    await post(event("late-1", "ENDED", { at: "2024-06-01T09:02:04Z", durationSeconds: 120 }));
+    expect((await details(started.messageId)).call).toMatchObject({ status: "ENDED", durationSeconds: 120, recordingUrl: null, transcript: null });
+
+    // The provider's separate callbacks, without from/to, as they usually come.
+    const before = await eventRows();
+    const recording = await post({ callId: "late-1", event: "RECORDING", recordingUrl: "https://rec.example.test/late-1.mp3" });
+    expect(recording.status).toBe(200);
+    expect(await recording.json()).toMatchObject({ messageId: started.messageId, created: false });
+    const transcript = await post({ callId: "late-1", event: "TRANSCRIPT", transcript: "I'd like to move my appointment to Friday." });
+    expect(transcript.status).toBe(200);
+    expect(await eventRows()).toBe(before + 2);
+    const update = await t.prisma.event.findFirstOrThrow({ where: { accountId: acc.accountId }, orderBy: { seq: "desc" } });
+    expect(update).toMatchObject({ type: "conversation.updated", payload: { reason: "call.transcript" } });
+
+    const message = await details(started.messageId);
+    expect(message).toMatchObject({ kind: "CALL", text: `Call from ${CUSTOMER} · ended · 2:00`, formSubmission: null });
+    expect(message.call).toEqual({
+      callId: "late-1",
+      direction: "INBOUND",
+      from: CUSTOMER,
+      to: OUR_NUMBER,
+      status: "ENDED",
+      missed: false,
+      startedAt: "2024-06-01T09:00:00.000Z",
+      answeredAt: "2024-06-01T09:00:04.000Z",
+      endedAt: "2024-06-01T09:02:04.000Z",
+      durationSeconds: 120,
+      recordingUrl: "https://rec.example.test/late-1.mp3",
+      transcript: "I'd like to move my appointment to Friday.",
+      agentEmail: acc.agent.email,
+      answeredBy: { id: toGlobalId("User", acc.agent.id), email: acc.agent.email },
+    });
+    // A replayed callback changes nothing.
+    const replay = await eventRows();
+    expect((await post({ callId: "late-1", event: "RECORDING", recordingUrl: "https://rec.example.test/late-1.mp3" })).status).toBe(200);
+    expect(await eventRows()).toBe(replay);
+  });
+
+  test("item 15: a recording of a call never seen needs from and to; with them it makes an ended call entry", async () => {
+    const before = await stored();
+    const unknown = await post({ callId: "ghost-1", event: "RECORDING", recordingUrl: "https://rec.example.test/ghost-1.mp3" });
+    expect(unknown.status).toBe(404);
+    expect(await stored()).toBe(before);
+    const missing = await post({ callId: "ghost-2", event: "TRANSCRIPT", from: CUSTOMER, to: OUR_NUMBER });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { fields: { path: string[] }[] }).fields.map((f) => f.path.join("."))).toEqual(["transcript"]);
+    const first = await post({ callId: "ghost-3", event: "RECORDING", from: CUSTOMER, to: OUR_NUMBER, recordingUrl: "https://rec.example.test/ghost-3.mp3" });
+    expect(first.status).toBe(200);
+    const { messageId, created } = (await first.json()) as { messageId: string; created: boolean };
+    expect(created).toBe(true);
+    expect((await details(messageId)).call).toMatchObject({ callId: "ghost-3", status: "ENDED", recordingUrl: "https://rec.example.test/ghost-3.mp3", answeredBy: null });
   });
 });

@@ -120,7 +120,7 @@ describe("connecting every type", () => {
   test("team email defaults", async () => {
     const r = await connect(await as(a.superAdmin), { inboxId: inboxA, name: "Sales mail", teamEmail: { address: "sales@alpha.test" } });
     if (r.__typename !== "ConnectChannelResult") throw new Error(JSON.stringify(r));
-    expect(r.channel.teamEmail).toEqual({ address: "sales@alpha.test", provider: "OTHER", fromName: "AGENT_AND_COMPANY", signature: "", signatureFormat: "PLAIN", logToOriginalSender: true });
+    expect(r.channel.teamEmail).toEqual({ address: "sales@alpha.test", provider: "OTHER", fromName: "AGENT_AND_COMPANY", companyName: null, signature: "", signatureFormat: "PLAIN", logToOriginalSender: true });
     expect(r.channel.routing).toMatchObject({ autoAssign: false, target: "SPECIFIC", onlyAvailable: true, users: [], teams: [] });
     expect(r.channel.ticketDefaults).toEqual({ createTickets: false, pipeline: null, status: null, priority: null, owner: null });
   });
@@ -530,6 +530,36 @@ describe("managing channels", () => {
     const r = await admin.request(ChMoveDocument, { input: { channelId: id } });
     expect(r.moveChannelToHelpDesk).toMatchObject({ __typename: "MoveChannelToHelpDeskResult", movedConversations: 0, createdTickets: 0 });
     expect((await t.prisma.conversation.findUniqueOrThrow({ where: { id: c.id } })).inboxId).toBe(fromGlobalId(inboxA, "Inbox"));
+  });
+});
+
+describe("item 20: team email From name", () => {
+  test("item 20: the From name takes a company name typed by the admin; Office 365 refuses every From-name setting", async () => {
+    const admin = await as(a.admin);
+    const typed = await connect(admin, { inboxId: inboxA, name: "Typed", teamEmail: { address: "typed@alpha.test", provider: "GMAIL", fromName: "COMPANY_ONLY", companyName: "  Alpha Support  " } });
+    if (typed.__typename !== "ConnectChannelResult") throw new Error(JSON.stringify(typed));
+    expect(typed.channel.teamEmail).toMatchObject({ provider: "GMAIL", fromName: "COMPANY_ONLY", companyName: "Alpha Support" });
+    // Edited alone, and cleared back to the account's name with null.
+    const renamed = await admin.request(ChUpdateDocument, { input: { channelId: typed.channel.id, teamEmail: { companyName: "Alpha Care" } } });
+    expect(renamed.updateChannel).toMatchObject({ __typename: "ChannelResult", channel: { teamEmail: { fromName: "COMPANY_ONLY", companyName: "Alpha Care" } } });
+    const cleared = await admin.request(ChUpdateDocument, { input: { channelId: typed.channel.id, teamEmail: { companyName: null } } });
+    expect(cleared.updateChannel).toMatchObject({ channel: { teamEmail: { companyName: null } } });
+    await expectRefused(() => connect(admin, { inboxId: inboxA, name: "Long", teamEmail: { address: "long@alpha.test", companyName: "x".repeat(201) } }), "ValidationError", ["input", "teamEmail", "companyName"]);
+
+    // Office 365: the From-name feature is not supported at all.
+    const office = { inboxId: inboxA, name: "O365" };
+    await expectRefused(() => connect(admin, { ...office, teamEmail: { address: "o365a@alpha.test", provider: "OFFICE365", fromName: "AGENT_AND_COMPANY" } }), "ValidationError", ["input", "teamEmail", "fromName"]);
+    await expectRefused(() => connect(admin, { ...office, teamEmail: { address: "o365b@alpha.test", provider: "OFFICE365", companyName: "Alpha" } }), "ValidationError", ["input", "teamEmail", "companyName"]);
+    const plain = await connect(admin, { ...office, teamEmail: { address: "o365c@alpha.test", provider: "OFFICE365" } });
+    if (plain.__typename !== "ConnectChannelResult") throw new Error(JSON.stringify(plain));
+    expect(plain.channel.teamEmail).toMatchObject({ provider: "OFFICE365", fromName: null, companyName: null });
+    const later = await admin.request(ChUpdateDocument, { input: { channelId: plain.channel.id, teamEmail: { fromName: "COMPANY_ONLY" } } });
+    expect(later.updateChannel).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "teamEmail", "fromName"] }] });
+    // Switching a channel to Office 365 drops the From name it had.
+    const moved = await admin.request(ChUpdateDocument, { input: { channelId: typed.channel.id, teamEmail: { provider: "OFFICE365" } } });
+    expect(moved.updateChannel).toMatchObject({ __typename: "ChannelResult", channel: { teamEmail: { provider: "OFFICE365", fromName: null, companyName: null } } });
+    const row = await t.prisma.channel.findUniqueOrThrow({ where: { id: fromGlobalId(typed.channel.id, "Channel") } });
+    expect(row.settings).not.toHaveProperty("fromName");
   });
 });
 

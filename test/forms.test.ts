@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Prisma } from "../src/generated/prisma/client.js";
-import { WidgetSubmitFormDocument } from "./generated/graphql.js";
+import { MsgDetailsDocument, WidgetSubmitFormDocument } from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createInbox } from "./support/conversation-fixtures.js";
@@ -112,5 +112,59 @@ describe("submitForm", () => {
     const off = await t.client().request(WidgetSubmitFormDocument, { input: { formId, values: valid() } });
     expect(off.submitForm.__typename).toBe("ChannelOffError");
     expect(await t.prisma.conversation.count({ where: { channelId: channel.id } })).toBe(0);
+  });
+});
+
+describe("item 14: the submission on the message", () => {
+  test("item 14: Message.formSubmission gives the form, the page and every field with its label and value, hidden fields included and flagged", async () => {
+    const { formId, form } = await formChannel();
+    const r = await t.client().request(WidgetSubmitFormDocument, { input: { formId, values: valid({ phone: "" }), pageUrl: "https://acme.test/pricing?plan=pro" } });
+    if (r.submitForm.__typename !== "SubmitFormResult") throw new Error(JSON.stringify(r.submitForm));
+    // Relabelling the form later does not rewrite what this submission asked.
+    await t.prisma.form.update({ where: { id: form.id }, data: { fields: FIELDS.map((f) => ({ ...f, label: `${f.label} (new)` })) as Prisma.InputJsonValue } });
+
+    const { node } = await t.client(await t.tokenFor(acc.agent)).request(MsgDetailsDocument, { id: r.submitForm.submissionId });
+    if (node?.__typename !== "Message") throw new Error(JSON.stringify(node));
+    expect(node.call).toBeNull();
+    expect(node.formSubmission).toEqual({
+      form: { id: formId, name: "Request a demo" },
+      pageUrl: "https://acme.test/pricing?plan=pro",
+      fields: [
+        { name: "name", label: "Your name", type: "TEXT", value: "Ada Lovelace", hidden: false },
+        { name: "email", label: "Email", type: "EMAIL", value: "ada@example.test", hidden: false },
+        { name: "phone", label: "Phone", type: "PHONE", value: null, hidden: false },
+        { name: "seats", label: "Seats", type: "NUMBER", value: "12", hidden: false },
+        { name: "plan", label: "Plan", type: "SELECT", value: "Pro", hidden: false },
+        { name: "terms", label: "I accept the terms", type: "CHECKBOX", value: "true", hidden: false },
+        { name: "utm_source", label: "UTM source", type: "TEXT", value: "newsletter-42", hidden: true },
+        { name: "campaign_id", label: "Campaign", type: "NUMBER", value: "991", hidden: true },
+      ],
+    });
+    // The message text still leaves hidden fields out.
+    expect(node.text).not.toContain("newsletter-42");
+  });
+
+  test("item 14: a submission stored before the snapshot existed is read with the form's fields; other messages have none", async () => {
+    const { formId, form, channel } = await formChannel();
+    const r = await t.client().request(WidgetSubmitFormDocument, { input: { formId, values: valid() } });
+    if (r.submitForm.__typename !== "SubmitFormResult") throw new Error(JSON.stringify(r.submitForm));
+    const id = fromGlobalId(r.submitForm.submissionId, "Message");
+    const stored = await t.prisma.message.findUniqueOrThrow({ where: { id } });
+    const { submission: _dropped, ...older } = stored.metadata as Record<string, unknown>;
+    await t.prisma.message.update({ where: { id }, data: { metadata: older as Prisma.InputJsonValue } });
+
+    const agent = t.client(await t.tokenFor(acc.agent));
+    const { node } = await agent.request(MsgDetailsDocument, { id: r.submitForm.submissionId });
+    if (node?.__typename !== "Message") throw new Error(JSON.stringify(node));
+    expect(node.formSubmission?.form?.id).toBe(toGlobalId("Form", form.id));
+    expect(node.formSubmission?.fields.filter((f) => f.hidden)).toEqual([
+      { name: "utm_source", label: "UTM source", type: "TEXT", value: "newsletter-42", hidden: true },
+      { name: "campaign_id", label: "Campaign", type: "NUMBER", value: "991", hidden: true },
+    ]);
+    expect(node.formSubmission?.fields.find((f) => f.name === "terms")).toEqual({ name: "terms", label: "I accept the terms", type: "CHECKBOX", value: "true", hidden: false });
+
+    const note = await t.prisma.message.create({ data: { accountId: acc.accountId, conversationId: stored.conversationId, channelId: channel.id, direction: "OUTBOUND", kind: "COMMENT", senderType: "AGENT", text: "internal" } });
+    const comment = await agent.request(MsgDetailsDocument, { id: toGlobalId("Message", note.id) });
+    expect(comment.node).toMatchObject({ formSubmission: null, call: null });
   });
 });

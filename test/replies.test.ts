@@ -29,7 +29,7 @@ async function thread(sender: Record<string, string>, texts: string[]) {
     const r = await t.client(partner.token).request(ConvPublishDocument, { input: { channelId, externalId: externalId(), threadKey: key, sender, text } });
     if (r.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error("publish failed");
     conversationId = r.publishInboundMessage.conversationId;
-    messageIds.push(r.publishInboundMessage.message.id);
+    messageIds.push(r.publishInboundMessage.inboundMessage.id);
   }
   return { conversationId, messageIds };
 }
@@ -40,11 +40,11 @@ describe("reply", () => {
   test("defaults to the latest message and the conversation's channel; a chosen message can be answered; first response recorded once", async () => {
     const { conversationId, messageIds } = await thread({ email: "rita@example.test", name: "Rita" }, ["first", "second"]);
     const r1 = await reply({ conversationId, text: "Answer to the latest" });
-    expect(r1).toMatchObject({ __typename: "MessageResult", message: { direction: "OUTBOUND", senderType: "AGENT", inReplyTo: { id: messageIds[1] }, channel: { id: channelId }, deliveryStatus: "PENDING", author: { id: toGlobalId("User", a.agent.id) } } });
+    expect(r1).toMatchObject({ __typename: "MessageResult", sentMessage: { direction: "OUTBOUND", senderType: "AGENT", inReplyTo: { id: messageIds[1] }, channel: { id: channelId }, deliveryStatus: "PENDING", author: { id: toGlobalId("User", a.agent.id) } } });
     const after1 = await t.prisma.conversation.findUniqueOrThrow({ where: { id: fromGlobalId(conversationId, "Conversation") } });
     expect(after1.firstResponseAt).not.toBeNull();
     const r2 = await reply({ conversationId, text: "About your first message", inReplyToId: messageIds[0], attachments: [{ kind: "IMAGE", url: "https://cdn.acme.test/x.png", name: "x.png" }] });
-    expect(r2).toMatchObject({ message: { inReplyTo: { id: messageIds[0] }, attachments: [{ kind: "IMAGE", url: "https://cdn.acme.test/x.png", name: "x.png" }] } });
+    expect(r2).toMatchObject({ sentMessage: { inReplyTo: { id: messageIds[0] }, attachments: [{ kind: "IMAGE", url: "https://cdn.acme.test/x.png", name: "x.png" }] } });
     const after2 = await t.prisma.conversation.findUniqueOrThrow({ where: { id: after1.id } });
     expect(after2.firstResponseAt).toEqual(after1.firstResponseAt);
     // Each reply on a custom channel wrote its webhook delivery with it.
@@ -55,7 +55,7 @@ describe("reply", () => {
   test("through another channel that can reach the contact (team email for a contact with an email)", async () => {
     const withEmail = await thread({ email: "ema@example.test" }, ["hi"]);
     const r = await reply({ conversationId: withEmail.conversationId, text: "By email", channelId: emailChannelId });
-    expect(r).toMatchObject({ __typename: "MessageResult", message: { channel: { id: emailChannelId } } });
+    expect(r).toMatchObject({ __typename: "MessageResult", sentMessage: { channel: { id: emailChannelId } } });
     const { node } = await t.client(await t.tokenFor(a.agent)).request(ConvDetailDocument, { id: withEmail.conversationId });
     if (node?.__typename !== "Conversation") throw new Error("no conversation");
     expect(node.channel.id).toBe(channelId);
@@ -103,7 +103,7 @@ describe("reply", () => {
     const r1 = await reply({ conversationId, text: "Once", idempotencyKey: key });
     const r2 = await reply({ conversationId, text: "Once", idempotencyKey: key });
     if (r1.__typename !== "MessageResult" || r2.__typename !== "MessageResult") throw new Error("reply failed");
-    expect(r2.message.id).toBe(r1.message.id);
+    expect(r2.sentMessage.id).toBe(r1.sentMessage.id);
     expect(await t.prisma.message.count({ where: { conversationId: fromGlobalId(conversationId, "Conversation"), direction: "OUTBOUND" } })).toBe(1);
     const conflict = await reply({ conversationId, text: "Something else", idempotencyKey: key });
     expect(conflict).toMatchObject({ code: "CONFLICT" });
@@ -116,16 +116,19 @@ describe("delivery status from the partner", () => {
     const r = await reply({ conversationId, text: "Delivered?" });
     if (r.__typename !== "MessageResult") throw new Error("reply failed");
     const partnerClient = t.client(partner.token);
-    const read = await partnerClient.request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.message.id, status: "READ" } });
-    expect(read.updateDeliveryStatus).toMatchObject({ message: { deliveryStatus: "READ", deliveryError: null } });
-    const failed = await partnerClient.request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.message.id, status: "FAILED", reason: "User blocked the bot" } });
-    expect(failed.updateDeliveryStatus).toMatchObject({ message: { deliveryStatus: "FAILED", deliveryError: "User blocked the bot" } });
+    const sent = await partnerClient.request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.sentMessage.id, status: "SENT" } });
+    expect(sent.updateDeliveryStatus).toMatchObject({ sentMessage: { deliveryStatus: "SENT", deliveryError: null } });
+    const failed = await partnerClient.request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.sentMessage.id, status: "FAILED", reason: "User blocked the bot" } });
+    expect(failed.updateDeliveryStatus).toMatchObject({ sentMessage: { deliveryStatus: "FAILED", deliveryError: "User blocked the bot" } });
+    // FAILED is final: a late READ changes nothing (item 18).
+    const late = await partnerClient.request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.sentMessage.id, status: "READ" } });
+    expect(late.updateDeliveryStatus).toMatchObject({ sentMessage: { deliveryStatus: "FAILED", deliveryError: "User blocked the bot" } });
     const { node } = await t.client(await t.tokenFor(a.agent)).request(ConvDetailDocument, { id: conversationId });
     if (node?.__typename !== "Conversation") throw new Error("no conversation");
     expect(node.messages.edges.at(-1)?.node).toMatchObject({ deliveryStatus: "FAILED", deliveryError: "User blocked the bot" });
 
     const stranger = await createPartnerApp(t.prisma, t.server.services.auth);
-    const foreign = await t.client(stranger.token).request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.message.id, status: "READ" } });
+    const foreign = await t.client(stranger.token).request(ConvUpdateDeliveryStatusDocument, { input: { messageId: r.sentMessage.id, status: "READ" } });
     expect(foreign.updateDeliveryStatus).toMatchObject({ __typename: "NotFoundError" });
     const inbound = await partnerClient.request(ConvUpdateDeliveryStatusDocument, { input: { messageId: messageIds[0], status: "READ" } });
     expect(inbound.updateDeliveryStatus).toMatchObject({ __typename: "NotFoundError" });

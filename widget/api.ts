@@ -33,13 +33,14 @@ export interface ChatMessage {
 }
 
 const MESSAGE = "id direction senderType authorName text createdAt";
-const CONFIG = `query InboxChatWidget($channelId: ID!) { chatWidget(channelId: $channelId) { color font welcomeMessage welcomeAsPrompt heading { name initials }
-  status { showLauncher state message typicalReplyTime returnsAt consentRequired consentText } } }`;
+const WIDGET = "color font welcomeMessage welcomeAsPrompt heading { name initials } status { showLauncher state message typicalReplyTime returnsAt consentRequired consentText }";
+const CONFIG = `query InboxChatWidget($channelId: ID!) { chatWidget(channelId: $channelId) { ${WIDGET} } }`;
 const START = `mutation InboxChatStart($input: StartChatInput!) { startChat(input: $input) { __typename
   ... on StartChatResult { visitorToken conversationId } ... on Error { errorMessage: message } } }`;
 const SEND = `mutation InboxChatSend($input: SendVisitorMessageInput!) { sendVisitorMessage(input: $input) { __typename
   ... on SendVisitorMessageResult { message { ${MESSAGE} } } ... on Error { errorMessage: message } } }`;
 const HISTORY = `query InboxChatHistory { visitorConversation { id status eventCursor messages { ${MESSAGE} } } }`;
+const CHANGES = `subscription InboxChatChanges($channelId: ID!) { chatWidgetChanged(channelId: $channelId) { ${WIDGET} } }`;
 const LIVE = `subscription InboxChatLive($after: String) { visitorMessageAdded(after: $after) { ${MESSAGE} eventCursor } }`;
 
 /** A GraphQL error the widget reacts to: `code` UNAUTHENTICATED or NOT_FOUND means the stored chat is gone. */
@@ -98,39 +99,48 @@ export function createApi(base: string) {
      * when the stream ends (server restart, network change) and rejects on an API error, so the
      * caller resubscribes with the last cursor it saw.
      */
-    async live(token: string, after: string | null, onMessage: (m: ChatMessage) => void, signal: AbortSignal): Promise<void> {
-      const res = await fetch(endpoint, {
-        method: "POST",
-        credentials: "omit",
-        signal,
-        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: LIVE, variables: { after } }),
-      });
-      if (!res.ok || !res.body) throw new ApiError(`HTTP ${res.status}`);
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5).trimStart())
-            .join("\n");
-          if (!data) continue;
-          const result = JSON.parse(data) as GraphQLResponse<{ visitorMessageAdded: ChatMessage }>;
-          if (result.errors?.length) throw new ApiError(result.errors[0].message, result.errors[0].extensions?.code);
-          if (result.data?.visitorMessageAdded) onMessage(result.data.visitorMessageAdded);
-        }
-      }
-    },
+    live: (token: string, after: string | null, onMessage: (m: ChatMessage) => void, signal: AbortSignal) =>
+      stream<{ visitorMessageAdded: ChatMessage }>(LIVE, { after }, token, (d) => onMessage(d.visitorMessageAdded), signal),
+
+    /** The channel's settings each time an admin changes them; `onOpen` once the stream is established. */
+    changes: (channelId: string, onChange: (config: WidgetConfig | null) => void, onOpen: () => void, signal: AbortSignal) =>
+      stream<{ chatWidgetChanged: WidgetConfig | null }>(CHANGES, { channelId }, undefined, (d) => onChange(d.chatWidgetChanged), signal, onOpen),
   };
+
+  /** A subscription over SSE (POST, `accept: text/event-stream`), read from the fetch body. */
+  async function stream<T>(query: string, variables: Record<string, unknown>, token: string | undefined, onData: (data: T) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
+    const res = await fetch(endpoint, {
+      method: "POST",
+      credentials: "omit",
+      signal,
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    if (!res.ok || !res.body) throw new ApiError(`HTTP ${res.status}`);
+    onOpen?.();
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
+        if (!data) continue;
+        const result = JSON.parse(data) as GraphQLResponse<T>;
+        if (result.errors?.length) throw new ApiError(result.errors[0].message, result.errors[0].extensions?.code);
+        if (result.data) onData(result.data);
+      }
+    }
+  }
 }
 
 export type Api = ReturnType<typeof createApi>;

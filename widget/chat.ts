@@ -212,6 +212,33 @@ function boot() {
     void loop();
   }
 
+  /** Follows the admin's changes to the settings (public stream); after a reconnect, reads them again. */
+  function watchSettings() {
+    let delay = 2000;
+    const loop = async () => {
+      for (;;) {
+        try {
+          await api.changes(
+            channelId!,
+            (next) => {
+              delay = 2000;
+              config = next;
+              render();
+            },
+            // Whatever changed before the stream was open is read once it is.
+            () => void refreshConfig(),
+            new AbortController().signal,
+          );
+        } catch {
+          // Network or server gone: retry below.
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 300_000);
+      }
+    };
+    void loop();
+  }
+
   async function submit() {
     const text = input.value.trim();
     if (!text || !config) return;
@@ -283,6 +310,7 @@ function boot() {
   setInterval(() => document.visibilityState === "visible" && void refreshConfig(), REFRESH_MS);
 
   void refreshConfig().then(() => {
+    watchSettings();
     if (chat) {
       // Reopened as it was before a reload or a navigation within the site.
       open = sessionFlag("open");

@@ -13,7 +13,7 @@ import {
 import type { RealtimeEvent } from "../realtime/pubsub.js";
 import { chatAvailability } from "../services/chat-availability.js";
 import { loadVisitorMessage, sendVisitorMessage, startChat, visitorConversation, visitorMessageStream } from "../services/chat-widget.js";
-import { chatWidgetConfig } from "../services/chat-widget-config.js";
+import { chatWidgetChanges, chatWidgetConfig } from "../services/chat-widget-config.js";
 import { ChannelOffError, ForbiddenError, NotFoundError, ValidationError } from "../services/errors.js";
 import { requestOrigin } from "../schema/request-origin.js";
 
@@ -72,6 +72,14 @@ builder.mutationFields((t) => ({
 }));
 
 builder.subscriptionFields((t) => ({
+  chatWidgetChanged: t.field({
+    type: ChatWidgetType,
+    nullable: true,
+    description: "Public: the chat widget's settings again each time an admin changes them (null: the chat is now unpublished, OFF or deleted). Over SSE or WebSocket.",
+    args: { channelId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => chatWidgetChanges(ctx, widgetChannelId(String(args.channelId))),
+    resolve: (_root, args, ctx) => chatWidgetConfig(ctx.prisma, widgetChannelId(String(args.channelId))),
+  }),
   visitorMessageAdded: t.withAuth({ visitor: true }).field({
     type: VisitorMessageType,
     description: "Visitor token only: agents' (and the bot's) replies in the visitor's chat, never comments. Over WebSocket or SSE.",

@@ -13,7 +13,11 @@ export const EmailProviderEnum = builder.enumType("EmailProvider", {
   description: "OTHER: any provider, connected by forwarding. IMAP and Office 365 GCC High / DoD are not supported.",
 });
 export const FromNameModeEnum = builder.enumType("FromNameMode", {
-  values: { AGENT_AND_COMPANY: { description: "“Agent name at Company”." }, COMPANY_ONLY: { description: "Company name only (not supported for OFFICE365)." } } as const,
+  values: {
+    AGENT_AND_COMPANY: { description: "The agent's name and the company name: “Agent Name (Company)”." },
+    COMPANY_ONLY: { description: "The company name only." },
+  } as const,
+  description: "A team email's From name; not supported for OFFICE365.",
 });
 export const SignatureFormatEnum = builder.enumType("SignatureFormat", { values: ["PLAIN", "HTML"] as const });
 export const ChatHeadingModeEnum = builder.enumType("ChatHeadingMode", {
@@ -45,7 +49,17 @@ export const TeamEmailSettingsType = builder.objectRef<TeamEmailSettings>("TeamE
   fields: (t) => ({
     address: t.exposeString("address"),
     provider: t.expose("provider", { type: EmailProviderEnum }),
-    fromName: t.expose("fromName", { type: FromNameModeEnum }),
+    fromName: t.field({
+      type: FromNameModeEnum,
+      nullable: true,
+      description: "What contacts see as the sender's name. Null for OFFICE365, where the From name is not supported.",
+      resolve: (s) => (s.provider === "OFFICE365" ? null : (s.fromName ?? "AGENT_AND_COMPANY")),
+    }),
+    companyName: t.string({
+      nullable: true,
+      description: "The company name in the From name, as the admin typed it; null: the account's name. Always null for OFFICE365.",
+      resolve: (s) => (s.provider === "OFFICE365" ? null : (s.companyName ?? null)),
+    }),
     signature: t.exposeString("signature", { description: "Tokens {{sender.fullName}}, {{sender.firstName}}, {{sender.lastName}} are filled in per reply." }),
     signatureFormat: t.expose("signatureFormat", { type: SignatureFormatEnum }),
     logToOriginalSender: t.exposeBoolean("logToOriginalSender", { description: "Forwarded mail is logged on the original sender's contact." }),
@@ -155,7 +169,8 @@ export const TeamEmailInput = builder.inputType("TeamEmailInput", {
   fields: (t) => ({
     address: t.string(),
     provider: t.field({ type: EmailProviderEnum, description: "Default OTHER (forwarding)." }),
-    fromName: t.field({ type: FromNameModeEnum, description: "Default AGENT_AND_COMPANY." }),
+    fromName: t.field({ type: FromNameModeEnum, description: "Default AGENT_AND_COMPANY. Not supported for OFFICE365 (refused there)." }),
+    companyName: t.string({ description: "The company name contacts see in the From name (at most 200 characters); default: the account's name. Not supported for OFFICE365 (refused there)." }),
     signature: t.string({ description: "Plain text or HTML; tokens {{sender.fullName}}, {{sender.firstName}}, {{sender.lastName}}." }),
     signatureFormat: t.field({ type: SignatureFormatEnum, description: "Default PLAIN." }),
     logToOriginalSender: t.boolean({ description: "Default true." }),
@@ -199,6 +214,7 @@ export const ChatInput = builder.inputType("ChatInput", {
     transcriptSender: t.string({ description: "Email address transcripts are sent from." }),
     published: t.boolean({ description: "Default true." }),
     gdpr: t.field({ type: GdprInput, description: "Consent asked of visitors before they can chat (default OFF)." }),
+    allowedOrigins: t.stringList({ description: "Origins (https://shop.example.com, https://*.example.com) whose pages may start chats; default empty: any site. Replaced whole on update." }),
   }),
 });
 
@@ -214,7 +230,6 @@ const FormFieldInput = builder.inputType("FormFieldInput", {
   fields: (t) => ({
     name: t.string({ required: true }),
     label: t.string({ required: true }),
-    allowedOrigins: t.stringList({ description: "Origins (https://shop.example.com, https://*.example.com) whose pages may start chats; default empty: any site. Replaced whole on update." }),
     type: t.field({ type: FormFieldTypeEnum, description: "Default TEXT." }),
     required: t.boolean(),
     hidden: t.boolean(),

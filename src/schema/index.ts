@@ -48,6 +48,7 @@ import "../resolvers/subscriptions.js";
 import "./attachment-download.js";
 import "./widget.js";
 import "./calls.js";
+import "./form-submission.js";
 import "../resolvers/widget.js";
 import "../resolvers/forms.js";
 import "../resolvers/calls.js";

@@ -27,19 +27,32 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+/** The From-name fields of a team email: the seeds' "From name" menu and its company-name text field. */
+const FROM_NAME_FIELDS = ["fromName", "companyName"] as const;
+
+/**
+ * A team email's settings. From name (not for OFFICE365, where the seeds say the feature is not
+ * supported: both fields stay unset and mail goes out with the bare address): AGENT_AND_COMPANY
+ * (default) or COMPANY_ONLY, with the company name the admin typed (`companyName`; unset: the
+ * account's name).
+ */
 export const teamEmailSettings = z
   .object({
     address: email(),
     provider: z.enum(["GMAIL", "OFFICE365", "OTHER"]).default("OTHER"),
-    fromName: z.enum(["AGENT_AND_COMPANY", "COMPANY_ONLY"]).default("AGENT_AND_COMPANY"),
+    fromName: z.enum(["AGENT_AND_COMPANY", "COMPANY_ONLY"]).optional(),
+    companyName: text(200).min(1, "Must not be empty").optional(),
     signature: text(10_000).default(""),
     signatureFormat: z.enum(["PLAIN", "HTML"]).default("PLAIN"),
     logToOriginalSender: z.boolean().default(true),
   })
   .superRefine((s, ctx) => {
-    if (s.provider === "OFFICE365" && s.fromName === "COMPANY_ONLY")
-      ctx.addIssue({ code: "custom", path: ["fromName"], message: "The company-name-only From name is not supported for Office 365 team emails" });
-  });
+    if (s.provider !== "OFFICE365") return;
+    for (const key of FROM_NAME_FIELDS) {
+      if (s[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "The From name is not supported for Office 365 team emails: leave fromName and companyName unset" });
+    }
+  })
+  .transform((s) => (s.provider === "OFFICE365" ? s : { ...s, fromName: s.fromName ?? ("AGENT_AND_COMPANY" as const) }));
 
 const chatHoursRange = z
   .object({
@@ -55,19 +68,6 @@ const gdprSettings = z
   .refine((g) => g.mode === "OFF" || !!g.consentText, { path: ["consentText"], message: "A consent text is required when GDPR consent is on" })
   .default({ mode: "OFF" });
 
-export const chatSettings = z.object({
-  color: z.string().regex(HEX_COLOR, "Must be a hex colour like #1A2B3C").optional(),
-  font: text(100).min(1).default("Helvetica, Arial, sans-serif"),
-  heading: z
-    .object({
-      mode: z.enum(["SPECIFIC", "CONTACT_OWNER"]).default("SPECIFIC"),
-      userIds: ids,
-      teamIds: ids,
-      fallbackUserIds: ids,
-      fallbackTeamIds: ids,
-    })
-    .default({ mode: "SPECIFIC", userIds: [], teamIds: [], fallbackUserIds: [], fallbackTeamIds: [] }),
-  welcomeMessage: text(1000).default("Hi! How can we help?"),
 /** A site's origin as a browser sends it (`https://shop.example.com`, a port if any; `https://*.example.com` for subdomains), normalized. */
 const siteOrigin = z
   .string()
@@ -86,6 +86,19 @@ const siteOrigin = z
     return z.NEVER;
   });
 
+export const chatSettings = z.object({
+  color: z.string().regex(HEX_COLOR, "Must be a hex colour like #1A2B3C").optional(),
+  font: text(100).min(1).default("Helvetica, Arial, sans-serif"),
+  heading: z
+    .object({
+      mode: z.enum(["SPECIFIC", "CONTACT_OWNER"]).default("SPECIFIC"),
+      userIds: ids,
+      teamIds: ids,
+      fallbackUserIds: ids,
+      fallbackTeamIds: ids,
+    })
+    .default({ mode: "SPECIFIC", userIds: [], teamIds: [], fallbackUserIds: [], fallbackTeamIds: [] }),
+  welcomeMessage: text(1000).default("Hi! How can we help?"),
   welcomeAsPrompt: z.boolean().default(false),
   availability: z
     .object({
@@ -103,6 +116,8 @@ const siteOrigin = z
   transcriptSender: email().optional(),
   published: z.boolean().default(true),
   gdpr: gdprSettings,
+  /** Sites whose pages may start chats (startChat checks the Origin); empty: any site. */
+  allowedOrigins: z.array(siteOrigin).max(100).default([]),
 });
 
 export const facebookMessengerSettings = z.object({
@@ -116,8 +131,6 @@ export const facebookMessengerSettings = z.object({
 const formField = z
   .object({
     name: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "Letters, digits and _ only, starting with a letter"),
-  /** Sites whose pages may start chats (startChat checks the Origin); empty: any site. */
-  allowedOrigins: z.array(siteOrigin).max(100).default([]),
     label: name(200),
     type: z.enum(["TEXT", "EMAIL", "PHONE", "NUMBER", "TEXTAREA", "SELECT", "CHECKBOX"]).default("TEXT"),
     required: z.boolean().default(false),
@@ -297,7 +310,14 @@ export async function prepareTypeSettings(
   const others = opts.channelId ? { id: { not: opts.channelId } } : {};
   switch (type) {
     case "TEAM_EMAIL": {
-      const s = parseInput(teamEmailSettings, dropNulls(raw), root);
+      const given = dropNulls(raw) as Record<string, unknown>;
+      if (given.provider === "OFFICE365" && opts.channelId) {
+        // An edit merges the stored settings in: From-name values carried over from before the
+        // channel was Office 365 (or from the old default) were not asked for now, so drop them.
+        const stored = (await ctx.prisma.channel.findFirst({ where: { accountId: ctx.accountId, id: opts.channelId }, select: { settings: true } }))?.settings as Record<string, unknown> | null;
+        for (const key of FROM_NAME_FIELDS) if (stored && given[key] === stored[key]) delete given[key];
+      }
+      const s = parseInput(teamEmailSettings, given, root);
       const personal = await ctx.prisma.user.count({ where: { accountId: ctx.accountId, email: { equals: s.address, mode: "insensitive" } } });
       if (personal) throw ValidationError.field(at("address"), "This address is a user's personal email in this account and cannot also be a team email");
       const taken = await ctx.prisma.channel.count({ where: { emailAddress: s.address, ...others } });

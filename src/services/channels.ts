@@ -9,6 +9,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { name, parseInput } from "./validation.js";
 import { queueMessengerGreeting } from "../transports/meta/graph-api.js";
+import { recordChatWidgetChanged } from "./chat-widget-config.js";
 import { checkRoutingTargetsSeeInbox } from "./routing.js";
 
 type SettingsInput = Record<string, unknown> | null | undefined;
@@ -305,6 +306,7 @@ export async function updateChannel(ctx: AgentContext, channelId: string, input:
       if (greeting !== messengerGreeting(channel) && greeting !== null) await queueMessengerGreeting(tx, updated, greeting);
       return updated;
     }),
+      await recordChatWidgetChanged(tx, updated);
   );
 }
 

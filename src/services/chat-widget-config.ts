@@ -1,4 +1,9 @@
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Channel, PrismaClient } from "../generated/prisma/client.js";
+import type { Services } from "../context.js";
+import { recordEvents } from "../realtime/events.js";
+import type { RealtimeEvent } from "../realtime/pubsub.js";
+import { accountEventStream } from "../realtime/stream.js";
+import type { SqlTx } from "../db/sql.js";
 import type { ChatSettings } from "./channel-settings.js";
 import { chatAvailability, isLiveChat, type ChatWidgetStatus } from "./chat-availability.js";
 import { ForbiddenError } from "./errors.js";
@@ -115,4 +120,30 @@ export function checkChatOrigin(settings: unknown, origin: string | null | undef
   if (!originAllowed(allowed, origin)) {
     throw new ForbiddenError(origin ? `This chat does not accept visitors from ${origin}` : "This chat only accepts visitors from the sites it lists (no Origin was sent)");
   }
+}
+
+/** The outbox event telling open widgets of a chat channel that its settings changed. */
+export const CHAT_WIDGET_CHANGED = "chat.widget.changed";
+
+/** Records CHAT_WIDGET_CHANGED for a CHAT channel in the transaction that changed it (other types: nothing). */
+export async function recordChatWidgetChanged(tx: SqlTx, channel: Pick<Channel, "id" | "accountId" | "inboxId" | "type">): Promise<void> {
+  if (channel.type !== "CHAT") return;
+  await recordEvents(tx, channel.accountId, [{ type: CHAT_WIDGET_CHANGED, inboxId: channel.inboxId, payload: { channelId: channel.id } }]);
+}
+
+/**
+ * Public: one event each time an admin changes the chat channel's settings, for the widgets open
+ * on its sites (they then read chatWidget again). An unknown channel's stream ends at once.
+ * Changes of availability that no settings edit causes (agents going away, chat hours ending)
+ * are not events: the widget also reads its settings every minute.
+ */
+export async function chatWidgetChanges(ctx: Pick<Services, "prisma" | "pubsub">, channelId: string): Promise<AsyncIterable<RealtimeEvent>> {
+  const channel = channelId ? await ctx.prisma.channel.findUnique({ where: { id: channelId }, select: { accountId: true, type: true } }) : null;
+  if (!channel || channel.type !== "CHAT") return (async function* () {})();
+  return accountEventStream({
+    prisma: ctx.prisma,
+    pubsub: ctx.pubsub,
+    accountId: channel.accountId,
+    accept: (event) => event.type === CHAT_WIDGET_CHANGED && event.payload.channelId === channelId,
+  });
 }

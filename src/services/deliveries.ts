@@ -8,7 +8,7 @@ import { parseInput } from "./validation.js";
 import { recordMessagesUpdated } from "./message-events.js";
 import { transactionWithEvents } from "../realtime/events.js";
 import { buildEmailPayload, buildNotificationEmail, sendEmail, type EmailPayload } from "../transports/email/send.js";
-import { buildGraphPayload, PermanentSendError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
+import { buildGraphPayload, PermanentSendError, RetryLaterError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
 import { signedDownloadUrl } from "./attachments-store.js";
 import { outboundFetch, OutboundRefusedError, type OutboundConfig } from "./outbound-url.js";
 
@@ -90,7 +90,17 @@ export function outboundKindFor(type: ChannelType): Extract<OutboundKind, "EMAIL
 export async function queueTransportDelivery(
   tx: Prisma.TransactionClient,
   config: TransportConfig,
-  args: { kind: "EMAIL" | "GRAPH_API"; message: Message; conversation: Conversation & { contact: Contact | null }; channel: Channel; inReplyTo: Message | null; attachments: OutboundAttachment[] },
+  args: {
+    kind: "EMAIL" | "GRAPH_API";
+    message: Message;
+    conversation: Conversation & { contact: Contact | null };
+    /** The channel that sends: the reply's, or the team email answering a form submission. */
+    channel: Channel;
+    inReplyTo: Message | null;
+    attachments: OutboundAttachment[];
+    /** When the customer last wrote on the channel (Messenger's messaging type). */
+    lastInboundAt?: Date | null;
+  },
 ) {
   const payload = args.kind === "EMAIL" ? await buildEmailPayload(tx, config, args) : await buildGraphPayload(tx, args);
   await tx.outboundDelivery.create({ data: { accountId: args.message.accountId, kind: args.kind, messageId: args.message.id, channelId: args.channel.id, payload: payload as unknown as Prisma.InputJsonValue } });
@@ -156,6 +166,8 @@ interface Attempt {
   error?: string;
   permanent?: boolean;
   externalId?: string | null;
+  /** The transport asked to be tried again no earlier than this (HTTP 429's Retry-After). */
+  retryAfterMs?: number | null;
 }
 
 const FAILURE_LABEL: Record<OutboundKind, string> = { PARTNER_WEBHOOK: "Webhook", EMAIL: "Email", GRAPH_API: "Graph API", NOTIFICATION_EMAIL: "Notification email" };
@@ -192,7 +204,7 @@ async function attempt(prisma: PrismaClient, row: Claimed, opts: { timeoutMs: nu
     await sendEmail(transports, mail, timeoutMs);
     return {};
   } catch (err) {
-    return { error: (err as Error).message || String(err), permanent: err instanceof PermanentSendError };
+    return { error: (err as Error).message || String(err), permanent: err instanceof PermanentSendError, retryAfterMs: err instanceof RetryLaterError ? err.retryAfterMs : null };
   }
 }
 
@@ -221,33 +233,66 @@ async function postWebhook(row: Claimed, timeoutMs: number, outbound: OutboundCo
 }
 
 async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pick<DeliveryOptions, "baseDelayMs" | "maxDelayMs" | "maxAgeMs" | "timeoutMs" | "leaseMs">>, config: DeliveryConfig | undefined) {
-  const { error, permanent, externalId } = await attempt(prisma, row, opts, config);
+  const { error, permanent, externalId, retryAfterMs } = await attempt(prisma, row, opts, config);
   const now = new Date();
   // A notification email's messageId is the customer's message it tells about: never touch its status.
   const ownMessage = row.messageId && row.kind !== "NOTIFICATION_EMAIL" ? row.messageId : null;
   if (!error) {
-    await transactionWithEvents(prisma, async (tx) => {
-      await tx.outboundDelivery.update({ where: { id: row.id }, data: { state: "DONE", completedAt: now, lockedUntil: null, lastError: null } });
-      if (!ownMessage) return;
-      const sent = await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, deliveryStatus: "PENDING" }, data: { deliveryStatus: "SENT" } });
-      // The transport's id (email Message-ID, Meta message id) threads replies and matches receipts.
-      if (externalId) await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, externalId: null }, data: { externalId } });
-      if (sent.count > 0) await recordMessagesUpdated(tx, row.accountId, [ownMessage]);
-    });
+    await recordSent(prisma, row, ownMessage, externalId ?? null, now);
     return;
   }
-  const delay = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, row.attempts - 1));
+  // A transport's own hint (429 Retry-After) wins over the backoff.
+  const delay = retryAfterMs ?? Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, row.attempts - 1));
   const next = new Date(now.getTime() + delay);
   if (permanent || next.getTime() - row.createdAt.getTime() > opts.maxAgeMs) {
     await transactionWithEvents(prisma, async (tx) => {
       await tx.outboundDelivery.update({ where: { id: row.id }, data: { state: "FAILED", completedAt: now, lockedUntil: null, lastError: error } });
       if (!ownMessage) return;
-      const failed = await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage }, data: { deliveryStatus: "FAILED", deliveryError: `${FAILURE_LABEL[row.kind]} delivery failed: ${error}` } });
+      // FAILED only from PENDING or SENT: a receipt that already said DELIVERED or READ stands.
+      const failed = await tx.message.updateMany({
+        where: { accountId: row.accountId, id: ownMessage, deliveryStatus: { in: ["PENDING", "SENT"] } },
+        data: { deliveryStatus: "FAILED", deliveryError: `${FAILURE_LABEL[row.kind]} delivery failed: ${error}` },
+      });
       if (failed.count > 0) await recordMessagesUpdated(tx, row.accountId, [ownMessage]);
     });
     return;
   }
   await prisma.outboundDelivery.update({ where: { id: row.id }, data: { nextAttemptAt: next, lockedUntil: null, lastError: error } });
+}
+
+/**
+ * Records a send that happened: the delivery DONE, the message PENDING -> SENT with the
+ * transport's id (email Message-ID, Meta message id: it threads replies and matches receipts).
+ * Recording must never fail in a way that sends again (a row left PENDING is claimed again when
+ * its lease ends): the id is set only when no other message of the channel carries it already
+ * (the unique key is per channel: e.g. Meta's echo of the send was stored first), and should the
+ * transaction fail anyway, the delivery is still marked DONE on its own, with the id kept in
+ * lastError for the record.
+ */
+async function recordSent(prisma: PrismaClient, row: Claimed, ownMessage: string | null, externalId: string | null, now: Date) {
+  try {
+    await transactionWithEvents(prisma, async (tx) => {
+      await tx.outboundDelivery.update({ where: { id: row.id }, data: { state: "DONE", completedAt: now, lockedUntil: null, lastError: null } });
+      if (!ownMessage) return;
+      const sent = await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, deliveryStatus: "PENDING" }, data: { deliveryStatus: "SENT" } });
+      if (externalId) {
+        await tx.$executeRaw`
+          UPDATE "Message" m SET "externalId" = ${externalId}
+           WHERE m."accountId" = ${row.accountId} AND m.id = ${ownMessage} AND m."externalId" IS NULL
+             AND NOT EXISTS (SELECT 1 FROM "Message" o WHERE o."accountId" = m."accountId" AND o."channelId" = m."channelId" AND o."externalId" = ${externalId})`;
+      }
+      if (sent.count > 0) await recordMessagesUpdated(tx, row.accountId, [ownMessage]);
+    });
+  } catch (err) {
+    const note = `Sent${externalId ? ` (transport id ${externalId})` : ""}, but recording the result failed: ${(err as Error).message || String(err)}`;
+    await prisma.outboundDelivery.update({ where: { id: row.id }, data: { state: "DONE", completedAt: now, lockedUntil: null, lastError: note.slice(0, 2000) } });
+    if (ownMessage) {
+      await transactionWithEvents(prisma, async (tx) => {
+        const sent = await tx.message.updateMany({ where: { accountId: row.accountId, id: ownMessage, deliveryStatus: "PENDING" }, data: { deliveryStatus: "SENT" } });
+        if (sent.count > 0) await recordMessagesUpdated(tx, row.accountId, [ownMessage]);
+      }).catch(() => undefined);
+    }
+  }
 }
 
 export interface DeliveryWorkerOptions extends DeliveryOptions {
@@ -299,7 +344,9 @@ const statusSchema = z.object({ reason: z.string().trim().max(2000).nullish() })
 
 /**
  * A partner reports the delivery status of an agent's message on one of its app's channels:
- * SENT, DELIVERED, READ or FAILED (with an optional reason, kept as deliveryError). Messages of
+ * SENT, DELIVERED, READ or FAILED (with an optional reason, kept as deliveryError). Statuses only
+ * move forward (see statusesBefore): a report that would move one back is ignored (the message
+ * is returned as it is). Messages of
  * other partners' channels, inbound messages and comments are NotFoundError.
  */
 export async function updateDeliveryStatus(ctx: PartnerContext, input: { messageId: string; status: Exclude<DeliveryStatus, "PENDING">; reason?: string | null }) {
@@ -309,10 +356,24 @@ export async function updateDeliveryStatus(ctx: PartnerContext, input: { message
   });
   if (!message) throw new NotFoundError("Message", input.messageId);
   const deliveryError = input.status === "FAILED" ? (reason ?? "Delivery failed") : null;
-  if (message.deliveryStatus === input.status && message.deliveryError === deliveryError) return message;
+  const from = statusesBefore(input.status);
+  // A regression (DELIVERED after READ, FAILED after DELIVERED, a repeat) changes nothing and is no error.
+  if (!message.deliveryStatus || !from.includes(message.deliveryStatus)) return message;
   return transactionWithEvents(ctx.prisma, async (tx) => {
-    const updated = await tx.message.update({ where: { id: message.id }, data: { deliveryStatus: input.status, deliveryError } });
-    await recordMessagesUpdated(tx, message.accountId, [message.id]);
-    return updated;
+    // Conditional, so a concurrent report that got further first wins.
+    const { count } = await tx.message.updateMany({ where: { accountId: message.accountId, id: message.id, deliveryStatus: { in: from } }, data: { deliveryStatus: input.status, deliveryError } });
+    if (count > 0) await recordMessagesUpdated(tx, message.accountId, [message.id]);
+    return tx.message.findUniqueOrThrow({ where: { id: message.id } });
   });
+}
+
+const STATUS_ORDER: DeliveryStatus[] = ["PENDING", "SENT", "DELIVERED", "READ"];
+
+/**
+ * The statuses a message may move to `status` from: delivery statuses only move forward
+ * (PENDING, SENT, DELIVERED, READ), and FAILED comes only from PENDING or SENT.
+ */
+export function statusesBefore(status: DeliveryStatus): DeliveryStatus[] {
+  if (status === "FAILED") return ["PENDING", "SENT"];
+  return STATUS_ORDER.slice(0, STATUS_ORDER.indexOf(status));
 }

@@ -96,7 +96,8 @@ const pageUrlSchema = z.string().trim().url("Must be a URL").max(2048).optional(
  * for an unknown form); the oldest live one is used; an OFF channel refuses with ChannelOffError.
  * Values are validated per field (see validateFormValues). The inbox message lists the visible
  * fields as "Label: value" lines; hidden fields are kept only in Message.metadata.hiddenFields
- * (with every visible value under metadata.fields, plus formId and pageUrl). The submitter's
+ * (with every visible value under metadata.fields, plus formId and pageUrl, and every field with
+ * its label and value under metadata.submission: see formSubmissionOf). The submitter's
  * contact comes from the email/phone fields (intake matches or creates it). Each submission is a
  * new conversation, through receiveInbound with newThread, subject = the form's name.
  */
@@ -116,6 +117,9 @@ export async function submitForm(ctx: Pick<Services, "prisma">, input: { formId:
   const visible: Record<string, unknown> = {};
   const hidden: Record<string, unknown> = {};
   const lines: string[] = [];
+  // What was asked and answered, as the form stood when it was submitted (a later edit of the form
+  // does not relabel old submissions).
+  const submission: SubmittedField[] = fields.map((f) => ({ name: f.name, label: f.label, type: f.type, hidden: f.hidden, value: values.get(f.name) ?? null }));
   for (const field of fields) {
     const value = values.get(field.name);
     if (value === null || value === undefined) continue;
@@ -135,8 +139,48 @@ export async function submitForm(ctx: Pick<Services, "prisma">, input: { formId:
     sender: senderOf(fields, values),
     subject: form.name,
     text: lines.join("\n") || form.name,
-    metadata: { formId: form.id, pageUrl: pageUrl.data ?? null, fields: visible, hiddenFields: hidden },
+    metadata: { formId: form.id, pageUrl: pageUrl.data ?? null, fields: visible, hiddenFields: hidden, submission },
   });
   notifyOutbox();
   return result;
+}
+
+/** One field of a submission: the form's field as it stood then, and the value given (null: left empty). */
+export interface SubmittedField {
+  name: string;
+  label: string;
+  type: FormFieldDefinition["type"];
+  hidden: boolean;
+  value: string | number | boolean | null;
+}
+
+/** A form submission as the inbox shows it: the form, the page, every field (hidden ones flagged). */
+export interface FormSubmission {
+  formId: string;
+  pageUrl: string | null;
+  fields: SubmittedField[];
+}
+
+interface SubmissionMetadata {
+  formId?: string;
+  pageUrl?: string | null;
+  fields?: Record<string, string | number | boolean>;
+  hiddenFields?: Record<string, string | number | boolean>;
+  submission?: SubmittedField[];
+}
+
+/**
+ * The submission a form message carries, or null for any other message. Submissions stored
+ * before metadata.submission existed are rebuilt from their values and the form's current fields
+ * (`form`, when it still exists; a field it no longer has keeps its name as label).
+ */
+export function formSubmissionOf(metadata: unknown, form: { fields: unknown } | null): FormSubmission | null {
+  const meta = (metadata ?? {}) as SubmissionMetadata;
+  if (!meta.formId) return null;
+  if (meta.submission) return { formId: meta.formId, pageUrl: meta.pageUrl ?? null, fields: meta.submission };
+  const defined = ((form?.fields ?? []) as FormFieldDefinition[]).map((f) => ({ name: f.name, label: f.label, type: f.type, hidden: f.hidden }));
+  const given = [...Object.entries(meta.fields ?? {}).map(([name, value]) => ({ name, value, hidden: false })), ...Object.entries(meta.hiddenFields ?? {}).map(([name, value]) => ({ name, value, hidden: true }))];
+  const fields: SubmittedField[] = defined.map((f) => ({ ...f, value: given.find((g) => g.name === f.name)?.value ?? null }));
+  for (const g of given) if (!defined.some((f) => f.name === g.name)) fields.push({ name: g.name, label: g.name, type: "TEXT", hidden: g.hidden, value: g.value });
+  return { formId: meta.formId, pageUrl: meta.pageUrl ?? null, fields };
 }

@@ -7,14 +7,17 @@ import { ChannelOffError, ConflictError, MessagingWindowClosedError, ValidationE
 import { findVisibleConversation } from "./conversations.js";
 import { attachmentSchema, checkCapabilities, type AttachmentInput } from "./intake.js";
 import { buildWebhookPayload, outboundKindFor, queueTransportDelivery, type OutboundAttachment } from "./deliveries.js";
+import { MESSENGER_HUMAN_WINDOW_MS } from "../transports/meta/graph-api.js";
 import { readUpload } from "./attachments-store.js";
 import { parseInput } from "./validation.js";
 import { sanitizeRichText } from "./rich-text.js";
 
 type Tx = Prisma.TransactionClient;
 
-/** Human replies on Messenger are allowed up to 7 days after the customer's last message. */
-export const MESSENGER_HUMAN_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+/** Human replies on Messenger are allowed up to 7 days after the customer's last message (tagged HUMAN_AGENT after 24 hours). */
+export { MESSENGER_HUMAN_WINDOW_MS };
+/** WhatsApp's customer-service window: free-form messages only within 24 hours of the customer's last message. */
+export const WHATSAPP_SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface ReplyInput {
   conversationId: string;
@@ -92,14 +95,75 @@ async function canReach(tx: Tx, channel: Channel, conversation: Conversation & {
   return (await tx.contactHandle.count({ where: { accountId: channel.accountId, contactId: contact.id, channelId: channel.id } })) > 0;
 }
 
-/** Refuses replies on OFF or deleted channels and outside Messenger's human messaging window. */
-function checkSendable(channel: Channel, conversation: Conversation, now: Date) {
+/**
+ * When the customer last wrote on `channel`: the conversation's last inbound message on its own
+ * channel; on another channel, the contact's latest inbound message there (null: never).
+ */
+async function lastInboundOn(tx: Tx, channel: Channel, conversation: Conversation): Promise<Date | null> {
+  if (channel.id === conversation.channelId) return conversation.lastInboundAt ?? conversation.createdAt;
+  if (!conversation.contactId) return null;
+  const last = await tx.message.findFirst({
+    where: { accountId: channel.accountId, channelId: channel.id, direction: "INBOUND", conversation: { contactId: conversation.contactId } },
+    orderBy: { createdAt: "desc" },
+    select: { createdAt: true },
+  });
+  return last?.createdAt ?? null;
+}
+
+/**
+ * Refuses replies on OFF or deleted channels and outside the messaging windows: Messenger 7 days
+ * after the customer's last message (human agent replies), WhatsApp 24 hours (its
+ * customer-service window; later only a template message may be sent). Returns when the
+ * customer last wrote on the channel (Messenger tags replies after 24 hours from it).
+ */
+async function checkSendable(tx: Tx, channel: Channel, conversation: Conversation, now: Date): Promise<Date | null> {
   if (channel.deletedAt) throw new ChannelOffError(channel.id, "This channel was deleted");
   if (channel.status === "OFF") throw new ChannelOffError(channel.id);
+  if (channel.type !== "FACEBOOK_MESSENGER" && channel.type !== "WHATSAPP") return null;
+  const last = await lastInboundOn(tx, channel, conversation);
   if (channel.type === "FACEBOOK_MESSENGER") {
-    const windowEnd = new Date((conversation.lastInboundAt ?? conversation.createdAt).getTime() + MESSENGER_HUMAN_WINDOW_MS);
+    const windowEnd = new Date((last ?? new Date(0)).getTime() + MESSENGER_HUMAN_WINDOW_MS);
     if (now > windowEnd) throw new MessagingWindowClosedError(windowEnd, "Messenger allows human replies only within 7 days of the customer's last message");
+  } else {
+    const windowEnd = new Date((last ?? new Date(0)).getTime() + WHATSAPP_SERVICE_WINDOW_MS);
+    if (now > windowEnd) {
+      throw new MessagingWindowClosedError(
+        windowEnd,
+        "WhatsApp allows free-form replies only within 24 hours of the customer's last message: after that a template message is needed (an approved WhatsApp message template) to reopen the conversation",
+      );
+    }
   }
+  return last;
+}
+
+/**
+ * Where a reply through a channel that has no transport of its own goes, so that no reply is
+ * accepted and sent nowhere: a FORM submission is answered by email (as the seeds say, like an
+ * email) from the inbox's team email, else from the inbox's fallback address, to the submitter's
+ * email; a CALLING channel carries calls, not text, and a CHAT reply reaches only the visitor of
+ * that chat, so both are refused with the fix. Null: the channel's own transport (or, for a chat,
+ * the widget) carries the reply.
+ */
+async function replyRoute(tx: Tx, channel: Channel, conversation: Conversation & { contact: Contact | null }): Promise<{ kind: "EMAIL"; via: Channel } | null> {
+  if (channel.type === "CALLING") {
+    throw ValidationError.field("input.channelId", "A calling channel carries calls, not written replies: reply through a team email (to the contact's email) or WhatsApp channel with channelId");
+  }
+  if (channel.type === "CHAT" && channel.id !== conversation.channelId) {
+    throw ValidationError.field("input.channelId", "A chat reply reaches the visitor only in their own chat: reply through a channel that reaches this contact (team email, WhatsApp, …)");
+  }
+  if (channel.type !== "FORM") return null;
+  if (!(conversation.contact?.email ?? conversation.visitorEmail)) {
+    throw ValidationError.field(
+      "input.channelId",
+      "This form submission has no email address to answer by: reply through another channel that reaches the contact (for a phone, WhatsApp) or add an email address to the contact",
+    );
+  }
+  const teamEmail = await tx.channel.findFirst({
+    where: { accountId: channel.accountId, inboxId: channel.inboxId, type: "TEAM_EMAIL", status: "ON", deletedAt: null },
+    orderBy: { createdAt: "asc" },
+  });
+  // Without a team email the form channel itself is the sender: the email goes out from the inbox's fallback address.
+  return { kind: "EMAIL", via: teamEmail ?? channel };
 }
 
 /** Returns the reply already sent with this idempotency key, or claims the key for this request. */
@@ -119,15 +183,17 @@ async function claimIdempotencyKey(tx: Tx, accountId: string, key: string, reque
  *
  * - Through `channelId` (default: the conversation's), which must be a live channel of the
  *   account that can reach the contact (ValidationError on input.channelId otherwise); OFF or
- *   deleted: ChannelOffError; Messenger more than 7 days after the last inbound message:
- *   MessagingWindowClosedError.
+ *   deleted: ChannelOffError; Messenger more than 7 days after the customer's last message, or
+ *   WhatsApp more than 24 hours after it: MessagingWindowClosedError.
  * - In reply to `inReplyToId` (a message of this conversation) or the latest message.
  * - Attachments are links (url) or files uploaded through POST /attachments (upload token, see
  *   resolveAttachments); uploads are refused on CUSTOM channels (partners get links only).
  * - On a CUSTOM channel, attachments are checked against the app's capabilities and an
  *   OutboundDelivery (PARTNER_WEBHOOK) is written with the message; its deliveryStatus starts
  *   PENDING. TEAM_EMAIL (EMAIL) and FACEBOOK_MESSENGER / WHATSAPP (GRAPH_API) replies get their
- *   delivery row the same way; other built-in types: no delivery row, deliveryStatus null.
+ *   delivery row the same way; a FORM reply goes by email (see replyRoute); CALLING channels (and
+ *   CHAT outside its own conversation) refuse; a chat reply has no delivery row (the widget shows
+ *   it) and deliveryStatus null.
  * - Sets the conversation's lastActivityAt, firstResponseAt (first agent reply only), the search
  *   document, and records message.added / conversation.updated events.
  */
@@ -145,8 +211,9 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
   const channelId = input.channelId ?? conversation.channelId;
   const channel: ChannelWithApp | null = await tx.channel.findFirst({ where: { id: channelId, accountId: ctx.accountId }, include: { channelApp: true } });
   if (!channel) throw ValidationError.field("input.channelId", "Unknown channel");
-  checkSendable(channel, conversation, now);
+  const lastInboundAt = await checkSendable(tx, channel, conversation, now);
   if (!(await canReach(tx, channel, full))) throw ValidationError.field("input.channelId", "This channel cannot reach the conversation's contact");
+  const route = await replyRoute(tx, channel, full);
   if (channel.type === "CUSTOM") {
     // A partner webhook carries attachments as links; an uploaded file has none to give it.
     const uploads = (data.attachments ?? []).flatMap((a, i) => (a.upload ? [{ path: ["input", "attachments", String(i), "upload"], message: "This channel takes attachments as links (url) only" }] : []));
@@ -161,7 +228,7 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
 
   const custom = channel.type === "CUSTOM" && channel.channelApp;
   // Team email, Messenger and WhatsApp replies go out through the outbound queue too.
-  const transportKind = outboundKindFor(channel.type);
+  const transportKind = outboundKindFor(channel.type) ?? route?.kind ?? null;
   const message = await tx.message.create({
     data: {
       id: randomUUID(),
@@ -185,7 +252,7 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
     const payload = buildWebhookPayload({ message, attachments, conversation: full, channelId: channel.id, inReplyToExternalId: inReplyTo?.externalId ?? null });
     await tx.outboundDelivery.create({ data: { accountId: ctx.accountId, kind: "PARTNER_WEBHOOK", messageId: message.id, channelId: channel.id, payload: payload as Prisma.InputJsonValue } });
   } else if (transportKind) {
-    await queueTransportDelivery(tx, ctx.config.transports, { kind: transportKind, message, conversation: full, channel, inReplyTo, attachments });
+    await queueTransportDelivery(tx, ctx.config.transports, { kind: transportKind, message, conversation: full, channel: route?.via ?? channel, inReplyTo, attachments, lastInboundAt });
   }
   await tx.$executeRaw`
     UPDATE "Conversation" SET "lastActivityAt" = ${now}, "updatedAt" = ${now}, "firstResponseAt" = COALESCE("firstResponseAt", ${now}),

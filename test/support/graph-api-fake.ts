@@ -8,6 +8,14 @@ export interface GraphRequest {
   status: number;
 }
 
+/** A planned answer: a status with Meta's error body (`error`, default a temporary "(#2)"), headers, or the message id of a success. */
+export interface GraphAnswer {
+  status: number;
+  error?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  messageId?: string;
+}
+
 /**
  * A local HTTP server playing Meta's Graph API send endpoints: POST /{id}/messages answers like
  * Messenger ({ recipient_id, message_id: "m_<n>" }) or WhatsApp ({ messages: [{ id: "wamid.<n>" }] }),
@@ -17,7 +25,7 @@ export interface GraphRequest {
 export async function startGraphApiFake() {
   const requests: GraphRequest[] = [];
   const profileRequests: GraphRequest[] = [];
-  const plan: number[] = [];
+  const plan: (number | GraphAnswer)[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   let n = 0;
   const server = http.createServer((req, res) => {
@@ -32,12 +40,14 @@ export async function startGraphApiFake() {
         res.end(JSON.stringify({ result: "success" }));
         return;
       }
-      const status = plan.shift() ?? 200;
+      const next = plan.shift() ?? 200;
+      const answer: GraphAnswer = typeof next === "number" ? { status: next } : next;
+      const status = answer.status;
       requests.push({ path: req.url ?? "", authorization: req.headers.authorization, json, status });
-      res.writeHead(status, { "content-type": "application/json" });
-      if (status >= 300) res.end(JSON.stringify({ error: { message: "(#2) Service temporarily unavailable", code: 2 } }));
-      else if (json.messaging_product === "whatsapp") res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: json.to, wa_id: json.to }], messages: [{ id: `wamid.fake${++n}` }] }));
-      else res.end(JSON.stringify({ recipient_id: json.recipient?.id, message_id: `m_fake${++n}` }));
+      res.writeHead(status, { "content-type": "application/json", ...answer.headers });
+      if (status >= 300) res.end(JSON.stringify({ error: answer.error ?? { message: "(#2) Service temporarily unavailable", code: 2 } }));
+      else if (json.messaging_product === "whatsapp") res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: json.to, wa_id: json.to }], messages: [{ id: answer.messageId ?? `wamid.fake${++n}` }] }));
+      else res.end(JSON.stringify({ recipient_id: json.recipient?.id, message_id: answer.messageId ?? `m_fake${++n}` }));
       for (const w of [...waiters]) if (requests.length >= w.n) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
     });
   });
@@ -48,7 +58,8 @@ export async function startGraphApiFake() {
     requests,
     /** Messenger Profile API calls (POST /{page-id}/messenger_profile), in order. */
     profileRequests,
-    failNext(...statuses: number[]) {
+    /** The next answers, in order: a status (errors get a temporary "(#2)" body) or a GraphAnswer. */
+    failNext(...statuses: (number | GraphAnswer)[]) {
       plan.push(...statuses);
     },
     waitFor(count: number): Promise<void> {

@@ -4,7 +4,7 @@ import { bearerToken } from "../../context.js";
 import { fromGlobalId } from "../../schema/ids.js";
 import { toGlobalId } from "../../schema/ids.js";
 import { authenticateCallChannel, callEventSchema, recordCallEvent } from "../../services/calls.js";
-import { ChannelOffError } from "../../services/errors.js";
+import { ChannelOffError, NotFoundError } from "../../services/errors.js";
 
 /** Largest call event accepted (a transcript included). */
 export const MAX_CALL_EVENT_BYTES = 256 * 1024;
@@ -23,7 +23,8 @@ function channelIdFrom(segment: string): string {
  * POST /inbound/calls/<channel id>: a telephony provider reports a call event, authenticated with
  * `Authorization: Bearer <channel inbound secret>` (see rotateChannelInboundSecret).
  * 401 unknown channel or wrong secret, 413 body over 256 KiB, 400 malformed JSON or fields,
- * 409 channel OFF; 200 { messageId, conversationId, created } otherwise. Nothing is stored on refusal.
+ * 404 a RECORDING/TRANSCRIPT event without from/to for an unknown call, 409 channel OFF;
+ * 200 { messageId, conversationId, created } otherwise. Nothing is stored on refusal.
  */
 export const handleCallEvent: TransportHandler = async (req, res, { services, url }) => {
   if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
@@ -50,6 +51,8 @@ export const handleCallEvent: TransportHandler = async (req, res, { services, ur
     sendJson(res, 200, { messageId: toGlobalId("Message", message.id), conversationId: toGlobalId("Conversation", message.conversationId), created });
   } catch (err) {
     if (err instanceof ChannelOffError) return sendJson(res, 409, { error: "channel_off", message: err.message });
+    // A RECORDING or TRANSCRIPT event (without from/to) of a call this channel never saw.
+    if (err instanceof NotFoundError) return sendJson(res, 404, { error: "unknown_call", message: "No call with this callId on this channel: send from and to with the event" });
     throw err;
   }
 };

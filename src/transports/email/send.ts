@@ -41,8 +41,9 @@ export function replySubject(subject: string | null, company: string): string {
 
 /**
  * Builds the email for an agent's reply through a team email channel, inside the reply
- * transaction: From per the channel's fromName rule ("Agent Name (Company)" or the company only)
- * at the team address; To the contact's (or visitor's) email; Subject "Re: <conversation
+ * transaction: From per the channel's fromName rule ("Agent Name (Company)" or the company only,
+ * Company being the channel's companyName or the account's name; no name for Office 365) at the
+ * team address; To the contact's (or visitor's) email; Subject "Re: <conversation
  * subject>"; the team signature rendered for the sending agent appended to the text and HTML; a
  * new Message-ID; In-Reply-To / References from the message answered so mail clients thread it.
  * Attachments that are files kept by this server go as MIME attachments; link attachments are
@@ -67,7 +68,10 @@ export async function buildEmailPayload(
   ]);
   const settings = (channel.settings ?? {}) as Partial<TeamEmailSettings>;
   const agentName = author ? `${author.firstName} ${author.lastName}`.trim() : "";
-  const fromName = settings.fromName === "COMPANY_ONLY" || !agentName ? account.name : `${agentName} (${account.name})`;
+  // The company name is what the admin typed (default: the account's name); Office 365 has no
+  // From-name feature: the bare address goes out.
+  const company = settings.companyName || account.name;
+  const fromName = settings.provider === "OFFICE365" ? "" : settings.fromName === "COMPANY_ONLY" || !agentName ? company : `${agentName} (${company})`;
   const address = channel.emailAddress ?? settings.address ?? inbox?.fallbackEmail ?? `no-reply@${config.smtpFromDomain}`;
   const toAddress = conversation.contact?.email ?? conversation.visitorEmail;
 
@@ -171,7 +175,7 @@ export async function sendEmail(
   if (!mail.to) throw new Error("The contact has no email address");
   const attachments = await attachedFiles(store, mail.attachments ?? []);
   const send = transporter(config.smtpUrl).sendMail({
-    from: mail.from,
+    from: mail.from.name ? mail.from : mail.from.address,
     to: mail.to.name ? { name: mail.to.name, address: mail.to.address } : mail.to.address,
     subject: mail.subject,
     text: mail.text,

@@ -7,6 +7,10 @@ type Tx = Prisma.TransactionClient;
 
 /** Automated (BOT) Messenger messages are allowed only within 24 hours of the customer's last message. */
 export const MESSENGER_AUTOMATED_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Messenger's standard messaging window: a reply later than this needs the HUMAN_AGENT message tag. */
+export const MESSENGER_STANDARD_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Human (agent) replies on Messenger, tagged HUMAN_AGENT, are allowed up to 7 days after the customer's last message. */
+export const MESSENGER_HUMAN_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The snapshot of one Graph API send (OutboundDelivery.payload, kind GRAPH_API). */
 export interface GraphPayload {
@@ -19,6 +23,12 @@ export interface GraphPayload {
   /** Automated message: refused once windowEndsAt has passed (Messenger's 24-hour rule). */
   automated?: boolean;
   windowEndsAt?: string;
+  /**
+   * An agent's Messenger reply: when the customer last wrote on the page. Sent as RESPONSE within
+   * 24 hours of it, tagged HUMAN_AGENT up to 7 days, refused after (decided when sent, so a retry
+   * that crosses the 24 hours is tagged). Absent: RESPONSE.
+   */
+  lastInboundAt?: string;
   /** Messenger quick-reply buttons: [title, payload]. */
   quickReplies?: [string, string][];
   /** Set the page's Messenger greeting (Messenger Profile API) to `text` instead of sending a message. */
@@ -84,6 +94,8 @@ export async function buildGraphPayload(
     attachments?: { id: string; kind: AttachmentKind; url: string | null; storageKey: string | null; name: string | null }[];
     automated?: boolean;
     quickReplies?: [string, string][];
+    /** When the customer last wrote on this channel (default: the conversation's last inbound message). */
+    lastInboundAt?: Date | null;
   },
 ): Promise<GraphPayload> {
   const { message, conversation, channel } = args;
@@ -93,7 +105,7 @@ export async function buildGraphPayload(
   const own = conversation.channelId === channel.id ? conversation.threadKey : null;
   const whatsapp = channel.type === "WHATSAPP";
   const recipient = handle?.handle ?? own ?? (whatsapp && conversation.contact?.phone ? conversation.contact.phone.replace(/\D/g, "") : null);
-  const last = conversation.lastInboundAt ?? conversation.createdAt;
+  const last = args.lastInboundAt ?? conversation.lastInboundAt ?? conversation.createdAt;
   return {
     platform: whatsapp ? "WHATSAPP" : "MESSENGER",
     senderId: whatsapp ? await whatsAppPhoneNumberId(tx, channel) : channel.facebookPageId,
@@ -103,24 +115,62 @@ export async function buildGraphPayload(
       ? { attachments: args.attachments.map((a) => ({ kind: a.kind, url: a.url, attachmentId: a.storageKey ? a.id : null, name: a.name })) }
       : {}),
     ...(args.automated ? { automated: true, windowEndsAt: new Date(last.getTime() + MESSENGER_AUTOMATED_WINDOW_MS).toISOString() } : {}),
+    ...(!args.automated && !whatsapp ? { lastInboundAt: last.toISOString() } : {}),
     ...(args.quickReplies ? { quickReplies: args.quickReplies } : {}),
   };
 }
 
-/** Graph API error answers carry { error: { message } }: keep it for deliveryError. */
-async function graphError(res: Response): Promise<string> {
+/** A send that must not be retried (the worker marks it FAILED at once). */
+export class PermanentSendError extends Error {}
+
+/** A send refused for now (HTTP 429): the worker retries it no earlier than `retryAfterMs` from now when given. */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Graph error codes that are throttling or a temporary failure although the HTTP status is 4xx
+ * (Meta answers most rate limits with 400): 1/2 unknown/service, 4/17/32/613 rate limits,
+ * 341/368 temporary limits, 80007 Messenger rate limit, 130429/131048/131056 WhatsApp throughput
+ * and pair-rate limits.
+ */
+const TRANSIENT_GRAPH_CODES = new Set([1, 2, 4, 17, 32, 341, 368, 613, 80007, 130429, 131048, 131056]);
+
+/** Retry-After as seconds or an HTTP date, in milliseconds from `now`; null when absent or unreadable. */
+function retryAfterMs(header: string | null, now: number): number | null {
+  if (!header) return null;
+  const seconds = Number(header.trim());
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/**
+ * The error of a refused Graph request, classified: a 4xx other than 408 and 429 is permanent
+ * (PermanentSendError: a bad recipient, token or payload stays bad; Meta's reason is kept for
+ * deliveryError), unless Meta marks it transient (`is_transient` or a throttling code); 429 is
+ * RetryLaterError with its Retry-After hint; 5xx, 408 and the rest are plain errors (retried
+ * with backoff).
+ */
+async function graphError(res: Response): Promise<Error> {
   const body = await res.text().catch(() => "");
+  let error: { message?: string; code?: number; is_transient?: boolean } | undefined;
   try {
-    const message = (JSON.parse(body) as { error?: { message?: string } }).error?.message;
-    if (message) return `HTTP ${res.status}: ${message}`;
+    error = (JSON.parse(body) as { error?: typeof error }).error;
   } catch {
     // not JSON
   }
-  return `HTTP ${res.status}`;
+  const message = error?.message ? `HTTP ${res.status}: ${error.message}` : `HTTP ${res.status}`;
+  if (res.status === 429) return new RetryLaterError(message, retryAfterMs(res.headers.get("retry-after"), Date.now()));
+  const transient = error?.is_transient === true || (error?.code !== undefined && TRANSIENT_GRAPH_CODES.has(error.code));
+  if (res.status >= 400 && res.status < 500 && res.status !== 408 && !transient) return new PermanentSendError(message);
+  return new Error(message);
 }
-
-/** A send that must not be retried (the worker marks it FAILED at once). */
-export class PermanentSendError extends Error {}
 
 /** Messenger's attachment type and WhatsApp's media type of an attachment kind. */
 function mediaType(platform: GraphPayload["platform"], kind: AttachmentKind): string {
@@ -142,12 +192,26 @@ export interface GraphSendOptions {
 }
 
 /**
+ * Messenger's messaging type of a send: RESPONSE within 24 hours of the customer's last message
+ * (and for automated messages, which never go later); an agent's reply after that is tagged
+ * HUMAN_AGENT (Meta refuses RESPONSE there), up to 7 days; later it is refused (PermanentSendError).
+ */
+function messengerMessagingType(payload: GraphPayload, now: Date): { messaging_type: string; tag?: string } {
+  if (payload.automated || !payload.lastInboundAt) return { messaging_type: "RESPONSE" };
+  const since = now.getTime() - new Date(payload.lastInboundAt).getTime();
+  if (since <= MESSENGER_STANDARD_WINDOW_MS) return { messaging_type: "RESPONSE" };
+  if (since > MESSENGER_HUMAN_WINDOW_MS) throw new PermanentSendError("Messenger allows human replies only within 7 days of the customer's last message");
+  return { messaging_type: "MESSAGE_TAG", tag: "HUMAN_AGENT" };
+}
+
+/**
  * POSTs a message to {GRAPH_API_BASE_URL}/{page id | phone number id}/messages with the channel's
  * access token (credentials.accessToken) or META_ACCESS_TOKEN: the text (if any), then one media
  * message per attachment (Messenger `attachment: { type, payload: { url, is_reusable } }`,
  * WhatsApp `type: image|audio|video|document` with a `link`). Returns the id Meta gave the first
  * request (message_id / messages[0].id), which becomes the message's externalId so receipts find
- * it. Throws on any failure (the worker retries), PermanentSendError when retrying is useless.
+ * it. Throws on any failure (the worker retries), PermanentSendError when retrying is useless (a
+ * 4xx refusal, see graphError), RetryLaterError on 429.
  *
  * Retries: requests listed in `payload.progress.done` are skipped, and `onProgress` is called
  * after each accepted one that has others after it, so a retry after a failed attachment does not
@@ -170,7 +234,7 @@ export async function sendGraphMessage(config: TransportConfig, channel: Pick<Ch
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    if (!res.ok) throw new Error(await graphError(res));
+    if (!res.ok) throw await graphError(res);
     return res;
   };
   if (payload.profileGreeting) {
@@ -180,6 +244,7 @@ export async function sendGraphMessage(config: TransportConfig, channel: Pick<Ch
   }
   if (!payload.recipient) throw new PermanentSendError("The contact has no handle on this channel");
   const messenger = payload.platform === "MESSENGER";
+  const messagingType = messenger ? messengerMessagingType(payload, now) : {};
   const requests: [key: string, body: Record<string, unknown>][] = [];
   if (payload.text) {
     requests.push([
@@ -187,7 +252,7 @@ export async function sendGraphMessage(config: TransportConfig, channel: Pick<Ch
       messenger
         ? {
             recipient: { id: payload.recipient },
-            messaging_type: "RESPONSE",
+            ...messagingType,
             message: { text: payload.text, ...(payload.quickReplies ? { quick_replies: payload.quickReplies.map(([title, p]) => ({ content_type: "text", title, payload: p })) } : {}) },
           }
         : { messaging_product: "whatsapp", recipient_type: "individual", to: payload.recipient, type: "text", text: { body: payload.text } },
@@ -203,7 +268,7 @@ export async function sendGraphMessage(config: TransportConfig, channel: Pick<Ch
     requests.push([
       `attachment:${i}`,
       messenger
-        ? { recipient: { id: payload.recipient }, messaging_type: "RESPONSE", message: { attachment: { type, payload: { url: link, is_reusable: true } } } }
+        ? { recipient: { id: payload.recipient }, ...messagingType, message: { attachment: { type, payload: { url: link, is_reusable: true } } } }
         : { messaging_product: "whatsapp", recipient_type: "individual", to: payload.recipient, type, [type]: { link, ...(type === "document" && a.name ? { filename: a.name } : {}) } },
     ]);
   }
