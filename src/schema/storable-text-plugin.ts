@@ -21,8 +21,10 @@ export class StorableTextPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
   ): GraphQLFieldResolver<unknown, Types["Context"], object> {
     // A subscription's arguments are checked once, when it starts (wrapSubscribe), not per event.
     if (fieldConfig.kind === "Subscription" || Object.keys(fieldConfig.args).length === 0) return resolver;
+    // Relay connections (first/after/last/before) take our cursors; subscriptions' `after` is an event sequence number.
+    const connection = "first" in fieldConfig.args && "after" in fieldConfig.args;
     return (source, args, context, info) => {
-      refuseUnstorable(args);
+      refuseUnstorable(args, connection);
       return resolver(source, args, context, info);
     };
   }
@@ -39,8 +41,30 @@ export class StorableTextPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
   }
 }
 
-/** Throws a ValidationError at the first unstorable string (or key) in `args`; iterative, so no input nests too deep for it. */
-export function refuseUnstorable(args: object) {
+// JSON escapes of NUL and of UTF-16 surrogates: JSON.stringify writes the latter only when unpaired.
+const ESCAPED_UNSTORABLE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
+
+/**
+ * Connection cursors (`after`, `before`) are base64 text the client got from us: one that decodes
+ * to unstorable text (raw or JSON-escaped) was never ours. Plugin-prisma's cursors here are all
+ * keyed by a String id (`GPC:S:`); another kind (`GPC:J:{…}`) reached Prisma as a wrong-typed id.
+ */
+function refuseForgedCursor(name: string, cursor: string) {
+  const decoded = Buffer.from(cursor, "base64").toString("utf8");
+  if (!isStorableText(decoded) || ESCAPED_UNSTORABLE.test(decoded) || (decoded.startsWith("GPC:") && !decoded.startsWith("GPC:S:"))) {
+    throw ValidationError.field(name, "Not a cursor of this connection");
+  }
+}
+
+/**
+ * Throws a ValidationError at the first unstorable string (or key) in `args` (and, on a
+ * connection, at a forged cursor); iterative, so no input nests too deep for it.
+ */
+export function refuseUnstorable(args: object, connection = false) {
+  if (connection) for (const name of ["after", "before"]) {
+    const cursor = (args as Record<string, unknown>)[name];
+    if (typeof cursor === "string" && isStorableText(cursor)) refuseForgedCursor(name, cursor);
+  }
   const stack: Array<[value: unknown, path: string[]]> = [[args, []]];
   while (stack.length) {
     const [value, path] = stack.pop()!;
