@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ClientError } from "graphql-request";
 import type { Prisma } from "../src/generated/prisma/client.js";
 import {
+  WaChatWidgetChangedDocument,
+  WaChatWidgetDocument,
+  WaConnectChatDocument,
+  WaUpdateChatDocument,
   WidgetAddCommentDocument,
   WidgetAgentConversationsDocument,
   WidgetChatAvailabilityDocument,
@@ -84,7 +88,7 @@ describe("a visitor chats with an agent", () => {
     const reply = await agentClient.request(WidgetReplyDocument, { input: { conversationId: chat.conversationId, text: "Sorry! It ships today." } });
     if (reply.reply.__typename !== "MessageResult") throw new Error(JSON.stringify(reply.reply));
     // Chat replies travel live to the visitor: no delivery row, no delivery status.
-    expect(reply.reply.message.deliveryStatus).toBeNull();
+    expect(reply.reply.sentMessage.deliveryStatus).toBeNull();
     const [, got] = await visitor.waitFor(2);
     expect(got.visitorMessageAdded).toMatchObject({ direction: "OUTBOUND", kind: "MESSAGE", senderType: "AGENT", authorName: "Agent", text: "Sorry! It ships today." });
     expect(got.visitorMessageAdded.eventCursor).toMatch(/^\d+$/);
@@ -247,5 +251,60 @@ describe("chat availability", () => {
       const r = await t.client().request(WidgetChatAvailabilityDocument, { channelId });
       expect(r.chatAvailability.showLauncher).toBe(false);
     }
+  });
+});
+
+describe("what the widget shows (chatWidget)", () => {
+  test("heading: the channel's users and teams; past three, three of them at random", async () => {
+    const users = await Promise.all(["Ada Lovelace", "Grace Hopper", "Alan Turing"].map((n) => createTestUser(t.prisma, acc.accountId, { firstName: n.split(" ")[0] }).then((u) => t.prisma.user.update({ where: { id: u.id }, data: { lastName: n.split(" ")[1] } }))));
+    const team = await t.prisma.team.create({ data: { accountId: acc.accountId, name: "support crew" } });
+    const three = await chatChannel({ availability: { mode: "ALWAYS" }, heading: { mode: "SPECIFIC", userIds: [users[0].id], teamIds: [team.id] } });
+    const r = await t.client().request(WaChatWidgetDocument, { channelId: three.globalId });
+    expect(r.chatWidget!.heading).toEqual([
+      { name: "Ada Lovelace", initials: "AL" },
+      { name: "support crew", initials: "SC" },
+    ]);
+
+    const four = await chatChannel({ availability: { mode: "ALWAYS" }, heading: { mode: "SPECIFIC", userIds: users.map((u) => u.id), teamIds: [team.id] } });
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const heading = (await t.client().request(WaChatWidgetDocument, { channelId: four.globalId })).chatWidget!.heading;
+      expect(heading).toHaveLength(3);
+      expect(new Set(heading.map((p) => p.name)).size).toBe(3);
+      heading.forEach((p) => seen.add(p.name));
+    }
+    // Chosen at random: over a dozen loads, all four appear (a fixed three would show three).
+    expect([...seen].sort()).toEqual(["Ada Lovelace", "Alan Turing", "Grace Hopper", "support crew"]);
+  });
+
+  test("heading by contact owner: the owner for a visitor whose contact has one, the fallback for a new visitor", async () => {
+    const owner = await createTestUser(t.prisma, acc.accountId, { firstName: "Olivia" });
+    const fallback = await createTestUser(t.prisma, acc.accountId, { firstName: "Felix" });
+    const { globalId } = await chatChannel({ availability: { mode: "ALWAYS" }, heading: { mode: "CONTACT_OWNER", fallbackUserIds: [fallback.id] } });
+    expect((await t.client().request(WaChatWidgetDocument, { channelId: globalId })).chatWidget!.heading.map((p) => p.name)).toEqual(["Felix"]);
+    const chat = await start(globalId, { name: "Known", email: "known@visitor.test" });
+    await t.prisma.contact.updateMany({ where: { accountId: acc.accountId, email: "known@visitor.test" }, data: { ownerId: owner.id } });
+    expect((await t.client(chat.visitorToken).request(WaChatWidgetDocument, { channelId: globalId })).chatWidget!.heading.map((p) => p.name)).toEqual(["Olivia"]);
+  });
+
+  test("chatWidgetChanged: open widgets get the settings again when an admin changes them", async () => {
+    const inbox = await createInbox(t.prisma, acc.accountId, {});
+    const connected = await t.client(await t.tokenFor(acc.admin)).request(WaConnectChatDocument, { input: { inboxId: toGlobalId("Inbox", inbox.id), name: "Live", chat: { color: "#111111" } } });
+    if (connected.connectChannel.__typename !== "ConnectChannelResult") throw new Error(JSON.stringify(connected.connectChannel));
+    const channelId = connected.connectChannel.channel.id;
+    const changes = record(t.ws(), WaChatWidgetChangedDocument, { channelId });
+    // The subscription is live once a change made after it started arrives (no `after` here):
+    // edit again until one does.
+    const admin = t.client(await t.tokenFor(acc.admin));
+    let first;
+    for (let i = 0; !first; i++) {
+      await admin.request(WaUpdateChatDocument, { input: { channelId, chat: { color: `#22222${i % 10}`, welcomeMessage: "Changed" } } });
+      first = (await changes.waitFor(1, 1000).catch(() => undefined))?.[0];
+    }
+    expect(first.chatWidgetChanged).toMatchObject({ color: expect.stringMatching(/^#22222\d$/), welcomeMessage: "Changed", status: { showLauncher: true } });
+    await admin.request(WaUpdateChatDocument, { input: { channelId, chat: { published: false } } });
+    // Unpublished: null, as the last event.
+    await expect.poll(() => changes.results.at(-1)?.chatWidgetChanged, { timeout: 10_000 }).toBeNull();
+    changes.dispose();
   });
 });
