@@ -4,7 +4,7 @@ import { WaConnectChatDocument, WaUpdateChatDocument, WidgetReplyDocument } from
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "../test/support/server.js";
 import { createInbox } from "../test/support/conversation-fixtures.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
-import { launchChromium, launcher, messageList, panel, rgb, screenshot, shopPage, startSite } from "./support.js";
+import { ARTIFACTS, launchChromium, launcher, messageList, panel, rgb, screenshot, shopPage, startSite } from "./support.js";
 
 /**
  * The chat widget on a website, in Debian's Chromium: the shop's page (its own origin) carries the
@@ -158,6 +158,64 @@ describe("the chat widget on a website", () => {
     await expect.poll(() => page.locator("inbox-chat-widget").count(), { timeout: 10_000 }).toBe(0);
     await admin.request(WaUpdateChatDocument, { input: { channelId: id, chat: { published: true } } });
     await expect.poll(() => launcher(page).isVisible(), { timeout: 10_000 }).toBe(true);
+  });
+
+  test("GDPR consent: with EXPLICIT consent nothing starts until the visitor ticks “I agree”", async () => {
+    const { id, snippet } = await connectChat({ availability: { mode: "ALWAYS" }, gdpr: { mode: "EXPLICIT", consentText: "I agree that Acme stores this chat." } });
+    const channelId = fromGlobalId(id, "Channel");
+    const page = await newPage();
+    await page.goto(site.page("/consent", { html: shopPage(snippet) }));
+    await launcher(page).click();
+    const send = page.locator("inbox-chat-widget .send");
+    expect(await page.locator("inbox-chat-widget .consent label").textContent()).toBe("I agree that Acme stores this chat.");
+    expect(await send.isDisabled()).toBe(true);
+    const input = page.locator("inbox-chat-widget textarea");
+    await input.fill("Hello?");
+    await input.press("Enter");
+    await screenshot(page, "09-consent-required");
+    expect(await t.prisma.conversation.count({ where: { channelId } })).toBe(0);
+    // The checkbox is reachable by its label.
+    await page.getByLabel("I agree that Acme stores this chat.").check();
+    expect(await send.isDisabled()).toBe(false);
+    await send.click();
+    await expect.poll(() => t.prisma.message.count({ where: { channelId, direction: "INBOUND", text: "Hello?" } })).toBe(1);
+    await expect.poll(() => page.locator("inbox-chat-widget .consent").isVisible()).toBe(false);
+  });
+
+  test("the heading shows the channel's people, and the welcome message as a prompt on page load", async () => {
+    const [ada, grace] = await Promise.all(
+      [["Ada", "Lovelace"], ["Grace", "Hopper"]].map(([firstName, lastName]) =>
+        t.prisma.user.create({ data: { accountId: acc.accountId, email: `${firstName.toLowerCase()}-${Date.now()}@shop.test`, firstName, lastName } }),
+      ),
+    );
+    const { snippet } = await connectChat({
+      color: "#0F766E",
+      availability: { mode: "ALWAYS" },
+      typicalReplyTime: "FEW_MINUTES",
+      welcomeMessage: "Hi! Looking for a teapot? Ask us anything.",
+      welcomeAsPrompt: true,
+      heading: { mode: "SPECIFIC", userIds: [toGlobalId("User", ada.id), toGlobalId("User", grace.id)] },
+    });
+    const page = await newPage();
+    await page.goto(site.page("/prompt", { html: shopPage(snippet) }));
+    const prompt = page.locator("inbox-chat-widget .prompt");
+    await expect.poll(() => prompt.isVisible()).toBe(true);
+    expect(await prompt.textContent()).toContain("Looking for a teapot?");
+    await screenshot(page, "10-welcome-prompt");
+    await prompt.click();
+    await expect.poll(() => panel(page).isVisible()).toBe(true);
+    expect(await page.locator("inbox-chat-widget .title").textContent()).toBe("Ada Lovelace, Grace Hopper");
+    expect(await page.locator("inbox-chat-widget .face").allTextContents()).toEqual(["AL", "GH"]);
+    expect(await page.locator("inbox-chat-widget .sub").textContent()).toBe("Typically replies in a few minutes");
+    const input = page.locator("inbox-chat-widget textarea");
+    await input.fill("Do you ship to Norway?");
+    await input.press("Enter");
+    await expect.poll(() => messageList(page).locator(".msg.in:not(.pending)").count()).toBe(1);
+    const conversation = await t.prisma.conversation.findFirstOrThrow({ where: { visitorName: null, messages: { some: { text: "Do you ship to Norway?" } } } });
+    await t.client(await t.tokenFor(acc.agent)).request(WidgetReplyDocument, { input: { conversationId: toGlobalId("Conversation", conversation.id), text: "We do! Shipping takes 3-5 days." } });
+    await expect.poll(() => messageList(page).textContent(), { timeout: 15_000 }).toContain("We do!");
+    await page.locator("inbox-chat-widget").screenshot({ path: `${ARTIFACTS}/chat-widget.png` });
+    await screenshot(page, "11-heading-and-thread");
   });
 
   test("a hostile host stylesheet does not break it, nor a strict Content-Security-Policy", async () => {

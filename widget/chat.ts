@@ -90,10 +90,11 @@ function boot() {
     notice.textContent = status.message ?? "";
     notice.hidden = !status.message;
 
-    const needsConsent = !chat && status.consentRequired && !consented;
-    consent.hidden = !(!chat && status.consentText && (status.consentRequired ? !consented : true));
+    // GDPR: EXPLICIT asks for the box to be ticked before the chat starts; IMPLIED only shows the text.
+    consent.hidden = !!chat || !status.consentText;
+    consentBox.hidden = !status.consentRequired;
     consentText.textContent = status.consentText ?? "";
-    send.disabled = needsConsent;
+    send.disabled = !chat && status.consentRequired && !consented;
 
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
