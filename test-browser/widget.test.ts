@@ -245,5 +245,16 @@ describe("the chat widget on a website", () => {
     await expect.poll(() => messageList(page).locator(".msg.in:not(.pending)").count()).toBe(1);
     expect(await page.locator("inbox-chat-widget .msg.in").evaluate((el) => getComputedStyle(el).fontSize)).toBe("14px");
     await screenshot(page, "07-hostile-css-csp");
+
+    // A nonce-based policy with 'strict-dynamic': the loader hands the snippet's nonce to the bundle.
+    const strict = await newPage();
+    await strict.goto(
+      site.page("/nonce", {
+        html: shopPage(snippet.replace("<script ", '<script nonce="r4nd0m" ')),
+        headers: { "content-security-policy": `default-src 'none'; script-src 'nonce-r4nd0m' 'strict-dynamic'; connect-src ${server}; style-src 'none'` },
+      }),
+    );
+    await expect.poll(() => launcher(strict).isVisible()).toBe(true);
+    expect(await launcher(strict).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(rgb("#6A4C93"));
   });
 });
