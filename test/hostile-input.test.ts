@@ -90,6 +90,7 @@ async function whileWatchingHealth<T>(work: () => Promise<T>): Promise<{ result:
 
 /** A raw graphql-transport-ws socket: resolves with the acknowledgement or the close code. */
 async function connectionInit(authorization: string): Promise<{ acked: boolean; code?: number }> {
+  // (a number, too: a present authorization that is no string is refused)
   const socket = new WebSocket(t.wsUrl, "graphql-transport-ws");
   sockets.push(socket);
   await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
@@ -99,13 +100,12 @@ async function connectionInit(authorization: string): Promise<{ acked: boolean; 
   });
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization } }));
   const result = await outcome;
-  answers.push({ label: `ws connection_init ${authorization.slice(0, 40)}`, status: result.code === 4500 ? 500 : 101, text: "" });
+  answers.push({ label: `ws connection_init ${String(authorization).slice(0, 40)}`, status: result.code === 4500 ? 500 : 101, text: "" });
   return result;
 }
 
 /** Runs one operation over WebSocket; resolves with its first result or its errors. */
-function overWebSocket(label: string, query: string, bearer?: string, variables?: Record<string, unknown>): Promise<any> {
-  const client = t.ws(bearer);
+function overWebSocket(label: string, query: string, bearer?: string, variables?: Record<string, unknown>, client = t.ws(bearer)): Promise<any> {
   return new Promise((resolve) => {
     const settle = (value: unknown) => {
       answers.push({ label: `ws ${label}`, status: 200, text: JSON.stringify(value) });
@@ -165,7 +165,12 @@ describe("documents that expand exponentially through fragments", () => {
   });
 
   it("are answered at once over WebSocket, while /health stays fast", { timeout: 60_000 }, async () => {
-    const { result, slowestMs } = await whileWatchingHealth(() => Promise.all(BOMBS.map(([label, query]) => overWebSocket(label, query, token))));
+    const client = t.ws(token);
+    const { result, slowestMs } = await whileWatchingHealth(async () => {
+      const out: unknown[] = [];
+      for (const [label, query] of BOMBS) out.push(await overWebSocket(label, query, token, undefined, client));
+      return out;
+    });
     expect(result[0]).toEqual({ data: { __typename: "Query" } });
     expect(result[2]).toEqual({ data: { __typename: "Query" } });
     expect(JSON.stringify(result[5])).toContain("QUERY_TOO_COMPLEX");
@@ -332,6 +337,47 @@ describe("well-signed tokens that name no caller", () => {
       const res = await gql(`viewer with ${label}`, "{ viewer { id } }", undefined, await signing);
       expect(codes(res.body), label).toEqual(["UNAUTHENTICATED"]);
     }
+  });
+});
+
+describe("malformed WebSocket frames", () => {
+  /** Sends `sent` after an acknowledged connection_init; resolves when the operation completes or errs, or the socket closes. */
+  async function frames(label: string, sent: unknown[]): Promise<{ code?: number; messages: string[] }> {
+    const socket = new WebSocket(t.wsUrl, "graphql-transport-ws");
+    sockets.push(socket);
+    const messages: string[] = [];
+    let waiter: { pattern: RegExp; resolve: () => void } | undefined;
+    socket.on("message", (data) => {
+      messages.push(String(data));
+      if (waiter?.pattern.test(String(data))) waiter.resolve();
+    });
+    const closed = new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
+    const next = (pattern: RegExp) => new Promise<void>((resolve) => (waiter = { pattern, resolve }));
+    await new Promise((resolve) => socket.once("open", resolve));
+    const acked = next(/"type":"connection_ack"/);
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
+    await acked;
+    const answered = next(/"type":"(complete|error)"/);
+    for (const frame of sent) socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+    const code = await Promise.race([closed, answered.then(() => undefined)]);
+    answers.push({ label: `ws frame ${label}`, status: code === 4500 ? 500 : 101, text: messages.join("\n") });
+    return { code, messages };
+  }
+  const subscribe = (payload: unknown, id: unknown = "1") => ({ type: "subscribe", id, payload });
+
+  it("close with a protocol code (4400, 4409) or answer a typed error, never 4500 or an internal error", async () => {
+    expect((await frames("query number", [subscribe({ query: 5 })])).code).toBe(4400);
+    expect((await frames("variables string", [subscribe({ query: "{ __typename }", variables: "x" })])).code).toBe(4400);
+    expect((await frames("payload null", [subscribe(null)])).code).toBe(4400);
+    expect((await frames("duplicate id", [subscribe({ query: "subscription { heartbeat }" }), subscribe({ query: "subscription { heartbeat }" })])).code).toBe(4409);
+    const nul = await frames("NUL variable", [subscribe({ query: "mutation ($n: String!) { createTeam(input: { name: $n }) { __typename } }", variables: { n: "\u0000" } })]);
+    expect(nul.messages[1]).toContain('"createTeam":{"__typename":"ValidationError"}');
+    const surrogate = await frames("unpaired surrogate variable", ['{"type":"subscribe","id":"1","payload":{"query":"query ($s: String) { contacts(first: 1, search: $s) { edges { cursor } } }","variables":{"s":"\\ud800"}}}']);
+    expect(surrogate.messages[1]).toContain('"code":"VALIDATION"');
+    const nulId = await frames("NUL global id", [subscribe({ query: 'query { node(id: "Q29udmVyc2F0aW9uOgA=") { id } }' })]);
+    expect(nulId.messages[1]).toContain('"data":{"node":null}');
+    expect((await frames("syntax error", [subscribe({ query: "{" })])).messages[1]).toContain("GRAPHQL_PARSE_FAILED");
+    expect(await connectionInit(5 as never)).toEqual({ acked: false, code: 4403 });
   });
 });
 

@@ -63,10 +63,12 @@ export function startWebSocketServer(opts: {
     {
       connectionInitWaitTimeout: config.websocket.initTimeoutMs,
       onConnect: async (ctx) => {
-        if (!bearerToken(ctx.connectionParams?.authorization)) return true;
+        const authorization = ctx.connectionParams?.authorization;
+        if (authorization !== undefined && authorization !== null && typeof authorization !== "string") return false; // 4403
+        if (!bearerToken(authorization)) return true;
         // The same check as every HTTP request's: a token whose user, partner or account no
         // longer matches is refused here (4403 Forbidden), not once per subscription.
-        const caller = await createContext(services, { authorization: ctx.connectionParams?.authorization, requestId: randomUUID() });
+        const caller = await createContext(services, { authorization, requestId: randomUUID() });
         if (caller.kind === "anonymous") return false;
         scheduleExpiry(ctx.extra, caller.tokenExpiresAt);
         return true;
