@@ -151,11 +151,11 @@ describe("replies with uploads", () => {
     const up = await upload(bytes, "invoice.pdf", "application/pdf");
     const r = await reply({ conversationId, text: "Here it is.", attachments: [{ kind: "FILE", upload: up.upload }, { kind: "IMAGE", url: "https://cdn.acme.test/logo.png", name: "logo.png" }] });
     if (r.__typename !== "MessageResult") throw new Error(JSON.stringify(r));
-    expect(r.message.attachments).toMatchObject([
+    expect(r.sentMessage.attachments).toMatchObject([
       { kind: "FILE", name: "invoice.pdf", mimeType: "application/pdf", size: 5000, url: null, downloadUrl: expect.any(String) },
       { kind: "IMAGE", name: "logo.png", url: "https://cdn.acme.test/logo.png", downloadUrl: null },
     ]);
-    expect((await download(r.message.attachments[0].downloadUrl!)).bytes.equals(bytes)).toBe(true);
+    expect((await download(r.sentMessage.attachments[0].downloadUrl!)).bytes.equals(bytes)).toBe(true);
 
     await smtp.waitFor(1);
     const mail = smtp.received.at(-1)!.parsed;
@@ -164,7 +164,7 @@ describe("replies with uploads", () => {
     expect(mail.text).toContain("Here it is.");
     expect(mail.text).toContain("logo.png: https://cdn.acme.test/logo.png");
     expect(mail.text).not.toContain("invoice.pdf");
-    await eventually(async () => expect((await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.message.id, "Message") } })).deliveryStatus).toBe("SENT"));
+    await eventually(async () => expect((await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.sentMessage.id, "Message") } })).deliveryStatus).toBe("SENT"));
   });
 
   test("Messenger: the text, then one media message per attachment; the upload's link downloads the same bytes", async () => {
@@ -183,7 +183,7 @@ describe("replies with uploads", () => {
     const got = await download(image.message.attachment.payload.url);
     expect(got.type).toBe("image/png");
     expect(got.bytes.equals(bytes)).toBe(true);
-    await eventually(async () => expect(await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.message.id, "Message") } })).toMatchObject({ deliveryStatus: "SENT", externalId: expect.stringMatching(/^m_fake/) }));
+    await eventually(async () => expect(await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.sentMessage.id, "Message") } })).toMatchObject({ deliveryStatus: "SENT", externalId: expect.stringMatching(/^m_fake/) }));
     expect(graph.requests.length).toBe(from + 3);
   });
 
@@ -205,7 +205,7 @@ describe("replies with uploads", () => {
     expect(sent[2].json.audio.filename).toBeUndefined();
     expect((await download(sent[1].json.document.link)).bytes.equals(doc)).toBe(true);
     expect((await download(sent[2].json.audio.link)).bytes.equals(voice)).toBe(true);
-    await eventually(async () => expect((await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.message.id, "Message") } })).deliveryStatus).toBe("SENT"));
+    await eventually(async () => expect((await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.sentMessage.id, "Message") } })).deliveryStatus).toBe("SENT"));
   });
 
   test("a retry after a failed media request sends only what is left: the text goes once", async () => {
@@ -219,7 +219,7 @@ describe("replies with uploads", () => {
     await graph.waitFor(from + 3);
     const sent = graph.requests.slice(from);
     expect(sent.map((x) => [x.status, x.json.message.text ?? x.json.message.attachment.type])).toEqual([[200, "Only once"], [503, "image"], [200, "image"]]);
-    const messageId = fromGlobalId(r.message.id, "Message");
+    const messageId = fromGlobalId(r.sentMessage.id, "Message");
     await eventually(async () => {
       expect(await t.prisma.outboundDelivery.findFirstOrThrow({ where: { messageId } })).toMatchObject({ state: "DONE", attempts: 2 });
       expect((await t.prisma.message.findUniqueOrThrow({ where: { id: messageId } })).deliveryStatus).toBe("SENT");

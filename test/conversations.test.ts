@@ -137,7 +137,7 @@ describe("conversation detail and agent operations", () => {
   test("comments are stored as COMMENT with no delivery, searchable by agents", async () => {
     const agent = t.client(await t.tokenFor(a.agent));
     const r = await agent.request(ConvAddCommentDocument, { input: { conversationId: ids.invoice, text: "Escalated to finance" } });
-    expect(r.addComment).toMatchObject({ __typename: "MessageResult", message: { kind: "COMMENT", text: "Escalated to finance", deliveryStatus: null } });
+    expect(r.addComment).toMatchObject({ __typename: "MessageResult", sentMessage: { kind: "COMMENT", text: "Escalated to finance", deliveryStatus: null } });
     expect(await t.prisma.outboundDelivery.count({ where: { accountId: a.accountId } })).toBe(0);
     expect(await listIds(a.agent, { search: "finance" })).toEqual([ids.invoice]);
     const empty = await agent.request(ConvAddCommentDocument, { input: { conversationId: ids.invoice, text: "  " } });

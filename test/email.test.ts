@@ -137,7 +137,7 @@ describe("outbound email", () => {
     const before = smtp.received.length;
     const r = await t.client(await t.tokenFor(a.agent)).request(ConvReplyDocument, { input: { conversationId, text: "It ships tomorrow." } });
     if (r.reply.__typename !== "MessageResult") throw new Error(JSON.stringify(r.reply));
-    expect(r.reply.message.deliveryStatus).toBe("PENDING");
+    expect(r.reply.sentMessage.deliveryStatus).toBe("PENDING");
     await smtp.waitFor(before + 1);
     const sent = smtp.received[before];
     expect(sent.envelope.to).toEqual(["paolo@customer.test"]);
@@ -150,7 +150,7 @@ describe("outbound email", () => {
     expect(sent.parsed.messageId).toMatch(/@mail\.acme\.test>$/);
 
     const stored = await eventually(async () => {
-      const m = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.reply.__typename === "MessageResult" ? r.reply.message.id : "", "Message") } });
+      const m = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.reply.__typename === "MessageResult" ? r.reply.sentMessage.id : "", "Message") } });
       expect(m).toMatchObject({ deliveryStatus: "SENT", externalId: sent.parsed.messageId });
       return m;
     });
@@ -178,14 +178,14 @@ describe("outbound email", () => {
     const ok = await agent.request(ConvReplyDocument, { input: { conversationId, text: "Third time lucky" } });
     if (ok.reply.__typename !== "MessageResult") throw new Error("reply failed");
     await smtp.waitFor(before + 1);
-    const okId = fromGlobalId(ok.reply.message.id, "Message");
+    const okId = fromGlobalId(ok.reply.sentMessage.id, "Message");
     await eventually(async () => expect(await t.prisma.outboundDelivery.findFirstOrThrow({ where: { messageId: okId } })).toMatchObject({ kind: "EMAIL", state: "DONE", attempts: 3 }));
 
     smtp.failNext(1000);
     try {
       const doomed = await agent.request(ConvReplyDocument, { input: { conversationId, text: "Nobody home" } });
       if (doomed.reply.__typename !== "MessageResult") throw new Error("reply failed");
-      const doomedId = fromGlobalId(doomed.reply.message.id, "Message");
+      const doomedId = fromGlobalId(doomed.reply.sentMessage.id, "Message");
       await eventually(async () => {
         expect(await t.prisma.message.findUniqueOrThrow({ where: { id: doomedId } })).toMatchObject({ deliveryStatus: "FAILED", deliveryError: expect.stringMatching(/^Email delivery failed: .*451/) });
         expect(await t.prisma.outboundDelivery.findFirstOrThrow({ where: { messageId: doomedId } })).toMatchObject({ state: "FAILED" });
@@ -197,6 +197,8 @@ describe("outbound email", () => {
 
   test("a contact owner who is away gets the customer's email as a notification, and the customer's message keeps no delivery status", async () => {
     const owner = await t.prisma.user.create({ data: { accountId: a.accountId, email: `owner-${externalId()}@acme.test`, firstName: "Olga", availability: "AWAY" } });
+    // Routing picks only users who can see the channel's inbox.
+    await t.prisma.inboxUser.create({ data: { accountId: a.accountId, inboxId, userId: owner.id } });
     await t.prisma.contact.create({ data: { accountId: a.accountId, email: "vip@customer.test", name: "Vip", ownerId: owner.id, tracked: true } });
     const ch = await connectTeamEmail();
     await t.prisma.channel.update({ where: { id: fromGlobalId(ch.id, "Channel") }, data: { autoAssign: true, routingTarget: "CONTACT_OWNER" } });

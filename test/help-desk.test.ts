@@ -127,7 +127,7 @@ describe("replyAndUpdateTicketStatus", () => {
       ticketStatusId: toGlobalId("PipelineStatus", closed.id),
       ticketProperties: { resolution: "refund" },
     });
-    expect(r).toMatchObject({ __typename: "ReplyAndUpdateTicketStatusResult", message: { text: "Refunded, closing.", direction: "OUTBOUND" }, ticket: { status: { name: "Closed" }, properties: { resolution: "refund" } } });
+    expect(r).toMatchObject({ __typename: "ReplyAndUpdateTicketStatusResult", sentMessage: { text: "Refunded, closing.", direction: "OUTBOUND" }, ticket: { status: { name: "Closed" }, properties: { resolution: "refund" } } });
     expect(r.__typename === "ReplyAndUpdateTicketStatusResult" && r.ticket.closedAt).toBeTruthy();
     expect(await outbound(conversationId)).toBe(1);
   });

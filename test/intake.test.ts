@@ -38,8 +38,8 @@ describe("idempotent intake", () => {
     const second = ok((await publish({ externalId: ext, text: "second try" })).publishInboundMessage);
     expect(first.duplicate).toBe(false);
     expect(second.duplicate).toBe(true);
-    expect(second.message.id).toBe(first.message.id);
-    expect(second.message.text).toBe("first try");
+    expect(second.inboundMessage.id).toBe(first.inboundMessage.id);
+    expect(second.inboundMessage.text).toBe("first try");
     expect(await t.prisma.message.count({ where: { accountId: a.accountId, externalId: ext } })).toBe(1);
     expect(await t.prisma.event.count({ where: { accountId: a.accountId } })).toBe(events);
   });
@@ -47,7 +47,7 @@ describe("idempotent intake", () => {
   test("concurrent duplicate publishes end with one message", async () => {
     const ext = externalId("race");
     const results = await Promise.all(Array.from({ length: 6 }, () => publish({ externalId: ext, threadKey: `race-${ext}`, sender: { name: "Racer", email: `racer-${ext}@example.test` } })));
-    const ids = new Set(results.map((r) => ok(r.publishInboundMessage).message.id));
+    const ids = new Set(results.map((r) => ok(r.publishInboundMessage).inboundMessage.id));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => !ok(r.publishInboundMessage).duplicate)).toHaveLength(1);
     expect(await t.prisma.message.count({ where: { accountId: a.accountId, externalId: ext } })).toBe(1);
@@ -156,7 +156,7 @@ describe("refusals", () => {
     const paths = r.publishInboundMessage.__typename === "ValidationError" ? r.publishInboundMessage.fieldErrors.map((e) => e.path.join(".")) : [];
     expect(paths.sort()).toEqual(["input.attachments.1.kind", "input.attachments.1.size", "input.richText"]);
     const good = ok((await publish({ attachments: [{ kind: "IMAGE", url: "https://cdn.example.test/a.png", name: "a.png", mimeType: "image/png", size: 10 }] })).publishInboundMessage);
-    expect(good.message.attachments).toEqual([{ kind: "IMAGE", url: "https://cdn.example.test/a.png", name: "a.png", mimeType: "image/png", size: 10 }]);
+    expect(good.inboundMessage.attachments).toEqual([{ kind: "IMAGE", url: "https://cdn.example.test/a.png", name: "a.png", mimeType: "image/png", size: 10 }]);
   });
 
   test("OFF and deleted channels refuse intake; other partners' and non-custom channels are not found", async () => {

@@ -56,7 +56,7 @@ const whatsAppValue = (display: string, value: Record<string, unknown>) => ({
 async function reply(conversationId: string, text: string) {
   const r = await t.client(await t.tokenFor(a.agent)).request(ConvReplyDocument, { input: { conversationId: toGlobalId("Conversation", conversationId), text } });
   if (r.reply.__typename !== "MessageResult") throw new Error(JSON.stringify(r.reply));
-  return fromGlobalId(r.reply.message.id, "Message");
+  return fromGlobalId(r.reply.sentMessage.id, "Message");
 }
 
 const rowCounts = async () => ({

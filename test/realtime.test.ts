@@ -146,9 +146,9 @@ describe("transports and resume", () => {
     first.dispose();
     const sent = ["m0"];
     // Messages keep arriving while the client is away, and while it resubscribes.
-    for (let i = 1; i <= 5; i++) sent.push((await publish("a1", `m${i}`, thread)).message.text!);
+    for (let i = 1; i <= 5; i++) sent.push((await publish("a1", `m${i}`, thread)).inboundMessage.text!);
     const resumed = record(t.ws(token), RtMessageAddedDocument, { inboxId: toGlobalId("Inbox", inbox.a1.id), after: cursor });
-    const racing = Promise.all([6, 7, 8].map(async (i) => (await publish("a1", `m${i}`, thread)).message.text!));
+    const racing = Promise.all([6, 7, 8].map(async (i) => (await publish("a1", `m${i}`, thread)).inboundMessage.text!));
     sent.push(...(await racing));
     const rows = await resumed.waitFor(8);
     const received = texts(rows);

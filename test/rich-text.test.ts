@@ -115,7 +115,7 @@ describe("rich text through the API", () => {
       const expected =
         `<p>My <b>order</b> </p><a>bad</a> <a href="https://shop.test/o/5521" ${LINK}>good</a>` +
         '<img src="cid:photo@example.test" alt="photo" /><ul><li>one</li></ul><table><tr><td>cell</td></tr></table>';
-      expect(r.publishInboundMessage.message.richText).toBe(expected);
+      expect(r.publishInboundMessage.inboundMessage.richText).toBe(expected);
       const [message] = await agentReads(r.publishInboundMessage.conversationId);
       expect(message).toMatchObject({ text: "Order 5521", richText: expected });
       const stored = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(message.id, "Message") } });
@@ -132,7 +132,7 @@ describe("rich text through the API", () => {
     test("with text beside it, rich text that sanitizes to nothing is stored as none", async () => {
       const r = await publish({ text: "Just text", richText: "<img src=x onerror=alert(1)>" });
       if (r.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error(JSON.stringify(r.publishInboundMessage));
-      expect(r.publishInboundMessage.message).toMatchObject({ text: "Just text", richText: null });
+      expect(r.publishInboundMessage.inboundMessage).toMatchObject({ text: "Just text", richText: null });
     });
   });
 
@@ -145,8 +145,8 @@ describe("rich text through the API", () => {
       input: { conversationId: inbound.publishInboundMessage.conversationId, richText: '<p>Hi <b>Ann</b><img src=x onerror=alert(1)></p><a href="javascript:alert(2)">x</a><script>alert(3)</script>' },
     });
     if (r.reply.__typename !== "MessageResult") throw new Error(JSON.stringify(r.reply));
-    expect(r.reply.message.richText).toBe("<p>Hi <b>Ann</b></p><a>x</a>");
-    const stored = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.reply.message.id, "Message") } });
+    expect(r.reply.sentMessage.richText).toBe("<p>Hi <b>Ann</b></p><a>x</a>");
+    const stored = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(r.reply.sentMessage.id, "Message") } });
     expect(stored.richText).toBe("<p>Hi <b>Ann</b></p><a>x</a>");
   });
 

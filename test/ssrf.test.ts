@@ -59,7 +59,7 @@ async function replyThrough(server: TestServer, appId: string, partnerToken: str
   if (pub.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error(JSON.stringify(pub));
   const r = await server.client(await server.tokenFor(a.agent)).request(ConvReplyDocument, { input: { conversationId: pub.publishInboundMessage.conversationId, text: "Our reply" } });
   if (r.reply.__typename !== "MessageResult") throw new Error(JSON.stringify(r.reply));
-  return fromGlobalId(r.reply.message.id, "Message");
+  return fromGlobalId(r.reply.sentMessage.id, "Message");
 }
 
 describe("registering a webhook URL", () => {

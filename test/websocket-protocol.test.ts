@@ -131,7 +131,7 @@ describe("graphql-transport-ws protocol", () => {
       t.client(partner.token).request(ConvPublishDocument, { input: { channelId, externalId: externalId("gone"), threadKey: "gone", sender: { name: "Ann" }, text } });
     const first = await publish("soon gone");
     if (first.publishInboundMessage.__typename !== "PublishInboundMessageResult") throw new Error(first.publishInboundMessage.__typename);
-    await t.prisma.message.delete({ where: { id: fromGlobalId(first.publishInboundMessage.message.id, "Message") } });
+    await t.prisma.message.delete({ where: { id: fromGlobalId(first.publishInboundMessage.inboundMessage.id, "Message") } });
 
     const c = await open();
     await c.init();
