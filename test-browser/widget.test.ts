@@ -160,6 +160,29 @@ describe("the chat widget on a website", () => {
     await expect.poll(() => launcher(page).isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
+  test("the visitor ends the chat with a transcript address: the transcript is queued and the next message starts a new chat", async () => {
+    const { id, snippet } = await connectChat({ availability: { mode: "ALWAYS" }, transcriptSender: "chat@shop.test" });
+    const channelId = fromGlobalId(id, "Channel");
+    const page = await newPage();
+    await page.goto(site.page("/end", { html: shopPage(snippet) }));
+    await launcher(page).click();
+    const input = page.locator("inbox-chat-widget textarea");
+    await input.fill("Just browsing, thanks");
+    await input.press("Enter");
+    await expect.poll(() => messageList(page).locator(".msg.in:not(.pending)").count()).toBe(1);
+    await page.locator("inbox-chat-widget .end").click();
+    await page.getByLabel("Email me a transcript (optional)").fill("visitor@example.org");
+    await screenshot(page, "12-end-chat");
+    await page.locator("inbox-chat-widget .ending .send").click();
+    await expect.poll(() => page.locator("inbox-chat-widget .notice").textContent()).toBe("Chat ended. A transcript is on its way to visitor@example.org.");
+    const delivery = await t.prisma.outboundDelivery.findFirstOrThrow({ where: { channelId, kind: "EMAIL" } });
+    expect(delivery.payload).toMatchObject({ from: { address: "chat@shop.test" }, to: { address: "visitor@example.org" } });
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("inbox-chat:")))).toEqual([]);
+    await input.fill("One more question");
+    await input.press("Enter");
+    await expect.poll(() => t.prisma.conversation.count({ where: { channelId } })).toBe(2);
+  });
+
   test("GDPR consent: with EXPLICIT consent nothing starts until the visitor ticks “I agree”", async () => {
     const { id, snippet } = await connectChat({ availability: { mode: "ALWAYS" }, gdpr: { mode: "EXPLICIT", consentText: "I agree that Acme stores this chat." } });
     const channelId = fromGlobalId(id, "Channel");

@@ -5,6 +5,7 @@ import {
   WaChatWidgetChangedDocument,
   WaChatWidgetDocument,
   WaConnectChatDocument,
+  WaEndChatDocument,
   WaUpdateChatDocument,
   WidgetAddCommentDocument,
   WidgetAgentConversationsDocument,
@@ -306,5 +307,32 @@ describe("what the widget shows (chatWidget)", () => {
     // Unpublished: null, as the last event.
     await expect.poll(() => changes.results.at(-1)?.chatWidgetChanged, { timeout: 10_000 }).toBeNull();
     changes.dispose();
+  });
+});
+
+describe("ending a chat", () => {
+  test("endChat queues a transcript from the channel's transcript address to the address the visitor gives; without one, nothing", async () => {
+    const { globalId, channel } = await chatChannel({ availability: { mode: "ALWAYS" }, transcriptSender: "chat@shop.test", welcomeMessage: "Welcome!" }, { userIds: [acc.agent.id] });
+    const chat = await start(globalId, { name: "Tess" });
+    const visitor = t.client(chat.visitorToken);
+    await visitor.request(WidgetSendVisitorMessageDocument, { input: { text: "Where is my parcel?", clientMessageId: "p1" } });
+    const agent = t.client(await t.tokenFor(acc.agent));
+    await agent.request(WidgetAddCommentDocument, { input: { conversationId: chat.conversationId, text: "internal only" } });
+    await agent.request(WidgetReplyDocument, { input: { conversationId: chat.conversationId, text: "It left today." } });
+
+    const bad = await visitor.request(WaEndChatDocument, { input: { transcriptEmail: "not-an-address" } });
+    expect(bad.endChat).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "transcriptEmail"] }] });
+    const none = await t.client((await start(globalId, { name: "Nobody" })).visitorToken).request(WaEndChatDocument, { input: {} });
+    expect(none.endChat).toEqual({ __typename: "EndChatResult", transcriptSentTo: null });
+    expect(await t.prisma.outboundDelivery.count({ where: { channelId: channel.id } })).toBe(0);
+
+    const ended = await visitor.request(WaEndChatDocument, { input: { transcriptEmail: "tess@visitor.test" } });
+    expect(ended.endChat).toEqual({ __typename: "EndChatResult", transcriptSentTo: "tess@visitor.test" });
+    const [delivery] = await t.prisma.outboundDelivery.findMany({ where: { channelId: channel.id } });
+    const mail = delivery.payload as { from: { address: string; name: string }; to: { address: string }; subject: string; text: string };
+    expect(delivery.kind).toBe("EMAIL");
+    expect(mail).toMatchObject({ from: { address: "chat@shop.test", name: "Widget" }, to: { address: "tess@visitor.test" }, subject: "Your chat with Widget" });
+    expect(mail.text.split("\n").filter((l) => l.startsWith("[")).map((l) => l.replace(/^\[[^\]]+\] /, ""))).toEqual(["Widget: Welcome!", "Tess: Where is my parcel?", "Agent: It left today."]);
+    expect(mail.text).not.toContain("internal only");
   });
 });

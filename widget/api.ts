@@ -39,6 +39,8 @@ const START = `mutation InboxChatStart($input: StartChatInput!) { startChat(inpu
   ... on StartChatResult { visitorToken conversationId } ... on Error { errorMessage: message } } }`;
 const SEND = `mutation InboxChatSend($input: SendVisitorMessageInput!) { sendVisitorMessage(input: $input) { __typename
   ... on SendVisitorMessageResult { message { ${MESSAGE} } } ... on Error { errorMessage: message } } }`;
+const END = `mutation InboxChatEnd($input: EndChatInput!) { endChat(input: $input) { __typename
+  ... on EndChatResult { transcriptSentTo } ... on Error { errorMessage: message } } }`;
 const HISTORY = `query InboxChatHistory { visitorConversation { id status eventCursor messages { ${MESSAGE} } } }`;
 const CHANGES = `subscription InboxChatChanges($channelId: ID!) { chatWidgetChanged(channelId: $channelId) { ${WIDGET} } }`;
 const LIVE = `subscription InboxChatLive($after: String) { visitorMessageAdded(after: $after) { ${MESSAGE} eventCursor } }`;
@@ -91,6 +93,8 @@ export function createApi(base: string) {
       unwrap((await call<{ startChat: { __typename: string; errorMessage?: string; visitorToken: string; conversationId: string } }>(START, { input })).startChat, "StartChatResult"),
     send: async (token: string, input: { text: string; clientMessageId: string }) =>
       unwrap((await call<{ sendVisitorMessage: { __typename: string; errorMessage?: string; message: ChatMessage } }>(SEND, { input }, token)).sendVisitorMessage, "SendVisitorMessageResult").message,
+    end: async (token: string, transcriptEmail?: string) =>
+      unwrap((await call<{ endChat: { __typename: string; errorMessage?: string; transcriptSentTo: string | null } }>(END, { input: { transcriptEmail } }, token)).endChat, "EndChatResult").transcriptSentTo,
     history: (token: string) =>
       call<{ visitorConversation: { id: string; status: string; eventCursor: string; messages: ChatMessage[] } }>(HISTORY, {}, token).then((d) => d.visitorConversation),
 

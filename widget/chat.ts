@@ -49,12 +49,24 @@ function boot() {
   const error = h("div", { class: "error", role: "alert", hidden: true });
   const composer = h("form", { class: "composer" }, h("label", { class: "sr", for: "inbox-chat-input", text: "Message" }), input, send);
   const close = h("button", { class: "close", type: "button", "aria-label": "Close chat" }, icon(ICON_CLOSE));
+  const end = h("button", { class: "end", type: "button", text: "End chat", hidden: true });
+  const endEmail = h("input", { type: "email", id: "inbox-chat-end-email", autocomplete: "email", placeholder: "you@example.com" });
+  const endConfirm = h("button", { class: "send", type: "submit", text: "End chat" });
+  const endCancel = h("button", { class: "cancel", type: "button", text: "Cancel" });
+  const ending = h(
+    "form",
+    { class: "ending", hidden: true, "aria-label": "End the chat" },
+    h("label", { for: "inbox-chat-end-email", text: "Email me a transcript (optional)" }),
+    endEmail,
+    h("div", { class: "row" }, endCancel, endConfirm),
+  );
   const panel = h(
     "section",
     { class: "panel", id: "inbox-chat-panel", role: "dialog", "aria-labelledby": "inbox-chat-title", hidden: true },
-    h("div", { class: "head" }, faces, h("div", { class: "titles" }, title, sub), close),
+    h("div", { class: "head" }, faces, h("div", { class: "titles" }, title, sub), end, close),
     notice,
     log,
+    ending,
     consent,
     error,
     composer,
@@ -96,6 +108,9 @@ function boot() {
     consentText.textContent = status.consentText ?? "";
     send.disabled = !chat && status.consentRequired && !consented;
 
+    end.hidden = !chat;
+    if (!chat) ending.hidden = true;
+    composer.hidden = !ending.hidden;
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
@@ -278,7 +293,38 @@ function boot() {
     } else launcher.focus();
   }
 
+  /** Ends the chat: a transcript to the given (or known) address; the next message starts a new chat. */
+  async function finish() {
+    if (!chat) return;
+    showError(null);
+    try {
+      const sentTo = await api.end(chat.token, endEmail.value.trim() || undefined);
+      forget();
+      endEmail.value = "";
+      render();
+      notice.textContent = sentTo ? `Chat ended. A transcript is on its way to ${sentTo}.` : "Chat ended.";
+      notice.hidden = false;
+      input.focus();
+    } catch (err) {
+      showError(err instanceof Error ? err.message : "The chat could not be ended");
+    }
+  }
+
   // --- events ----------------------------------------------------------------------------------
+  end.addEventListener("click", () => {
+    ending.hidden = false;
+    render();
+    endEmail.focus();
+  });
+  endCancel.addEventListener("click", () => {
+    ending.hidden = true;
+    render();
+    input.focus();
+  });
+  ending.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void finish();
+  });
   launcher.addEventListener("click", () => toggle(!open));
   close.addEventListener("click", () => toggle(false));
   prompt.addEventListener("click", (e) => {

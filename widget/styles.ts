@@ -47,5 +47,10 @@ button { font: inherit; cursor: pointer; }
 textarea { flex: 1; resize: none; font: inherit; border: 1px solid #d0d7de; border-radius: 10px; padding: 8px 10px; min-height: 40px; max-height: 120px; color: #1f2328; background: #fff; }
 .send { border: 0; background: var(--accent); color: var(--accent-text); border-radius: 10px; height: 40px; padding: 0 14px; font-weight: 600; }
 .send:disabled { opacity: .5; cursor: default; }
+.end { border: 1px solid currentColor; background: transparent; color: inherit; border-radius: 8px; font-size: 12px; padding: 4px 8px; white-space: nowrap; }
+.ending { padding: 12px 14px; border-top: 1px solid #d0d7de; display: flex; flex-direction: column; gap: 8px; font-size: 13px; }
+.ending input { font: inherit; border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; }
+.ending .row { display: flex; justify-content: flex-end; gap: 8px; }
+.cancel { border: 1px solid #d0d7de; background: #fff; color: #1f2328; border-radius: 10px; height: 40px; padding: 0 14px; }
 .error { color: #cf222e; font-size: 12px; padding: 0 14px 8px; }
 `;

@@ -2,6 +2,8 @@ import { builder } from "../schema/builder.js";
 import { fromGlobalId } from "../schema/ids.js";
 import {
   ChatWidgetStatusType,
+  EndChatInput,
+  EndChatResult,
   ChatWidgetType,
   SendVisitorMessageInput,
   SendVisitorMessageResult,
@@ -14,6 +16,7 @@ import type { RealtimeEvent } from "../realtime/pubsub.js";
 import { chatAvailability } from "../services/chat-availability.js";
 import { loadVisitorMessage, sendVisitorMessage, startChat, visitorConversation, visitorMessageStream } from "../services/chat-widget.js";
 import { chatWidgetChanges, chatWidgetConfig } from "../services/chat-widget-config.js";
+import { endVisitorChat } from "../services/chat-transcript.js";
 import { ChannelOffError, ForbiddenError, NotFoundError, ValidationError } from "../services/errors.js";
 import { requestOrigin } from "../schema/request-origin.js";
 
@@ -68,6 +71,14 @@ builder.mutationFields((t) => ({
       const { message, duplicate } = await sendVisitorMessage(ctx, input);
       return { message: await loadVisitorMessage(ctx, message.id), duplicate };
     },
+  }),
+  endChat: t.withAuth({ visitor: true }).field({
+    type: EndChatResult,
+    description:
+      "Visitor token only: the visitor ends the chat (the widget then forgets it). A transcript is emailed, from the channel's transcript address through the outbound queue, when an address is given or known.",
+    errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: "EndChatPayload" } },
+    args: { input: t.arg({ type: EndChatInput, required: true }) },
+    resolve: (_root, { input }, ctx) => endVisitorChat(ctx, input),
   }),
 }));
 

@@ -123,6 +123,18 @@ export const SendVisitorMessageResult = builder.objectRef<{ message: VisitorMess
   }),
 });
 
+export const EndChatInput = builder.inputType("EndChatInput", {
+  fields: (t) => ({
+    transcriptEmail: t.string({ description: "Where to email the transcript; default the address the visitor started with (or their contact's). None known: no transcript." }),
+  }),
+});
+
+export const EndChatResult = builder.objectRef<{ transcriptSentTo: string | null }>("EndChatResult").implement({
+  fields: (t) => ({
+    transcriptSentTo: t.exposeString("transcriptSentTo", { nullable: true, description: "The address the transcript was queued to; null: none known, none sent." }),
+  }),
+});
+
 export const FormValueInput = builder.inputType("FormValueInput", {
   fields: (t) => ({
     name: t.string({ required: true, description: "The field's name." }),
