@@ -423,6 +423,12 @@ describe("item 13: replies that would go nowhere", () => {
     const call = await t.prisma.conversation.create({ data: { accountId: w.a.accountId, inboxId: w.inbox.id, channelId: calling.id, contactId: contact.id, threadKey: "phone:+15550001111" } });
     const byCall = await w.reply(gid(call.id), "Call me back");
     expect(byCall).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "channelId"], message: expect.stringMatching(/calls, not written replies.*team email/) }] });
+    // The audit of the other types: a team email reply needs an address to go to.
+    const address = `team-${digits(6)}@acme.test`;
+    const team = await t.prisma.channel.create({ data: { accountId: w.a.accountId, inboxId: w.inbox.id, type: "TEAM_EMAIL", name: "Team", emailAddress: address, settings: { address } } });
+    const noEmail = await t.prisma.conversation.create({ data: { accountId: w.a.accountId, inboxId: w.inbox.id, channelId: team.id, contactId: contact.id } });
+    const byEmail = await w.reply(gid(noEmail.id), "Hello by email");
+    expect(byEmail).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "channelId"], message: expect.stringMatching(/no email address/) }] });
     expect(await t.prisma.message.count({ where: { accountId: w.a.accountId, direction: "OUTBOUND" } })).toBe(0);
   });
 });

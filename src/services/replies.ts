@@ -141,10 +141,17 @@ async function checkSendable(tx: Tx, channel: Channel, conversation: Conversatio
  * accepted and sent nowhere: a FORM submission is answered by email (as the seeds say, like an
  * email) from the inbox's team email, else from the inbox's fallback address, to the submitter's
  * email; a CALLING channel carries calls, not text, and a CHAT reply reaches only the visitor of
- * that chat, so both are refused with the fix. Null: the channel's own transport (or, for a chat,
- * the widget) carries the reply.
+ * that chat, so both are refused with the fix; so are a team email reply to a contact without an
+ * email and a custom channel whose app is gone. Null: the channel's own transport (or, for a
+ * chat, the widget) carries the reply.
  */
-async function replyRoute(tx: Tx, channel: Channel, conversation: Conversation & { contact: Contact | null }): Promise<{ kind: "EMAIL"; via: Channel } | null> {
+async function replyRoute(tx: Tx, channel: ChannelWithApp, conversation: Conversation & { contact: Contact | null }): Promise<{ kind: "EMAIL"; via: Channel } | null> {
+  if (channel.type === "CUSTOM" && !channel.channelApp) {
+    throw ValidationError.field("input.channelId", "This custom channel's app no longer exists: reply through another channel that reaches the contact");
+  }
+  if (channel.type === "TEAM_EMAIL" && !(conversation.contact?.email ?? conversation.visitorEmail)) {
+    throw ValidationError.field("input.channelId", "The contact has no email address: add one to the contact, or reply through another channel that reaches it");
+  }
   if (channel.type === "CALLING") {
     throw ValidationError.field("input.channelId", "A calling channel carries calls, not written replies: reply through a team email (to the contact's email) or WhatsApp channel with channelId");
   }
