@@ -228,3 +228,36 @@ describe("16.10: authorization failures are the payload's ForbiddenError", () =>
     });
   });
 });
+
+describe("16.3: a result's message selects beside Error.message without an alias", () => {
+  const natural = /* GraphQL */ `
+    mutation ($input: AddCommentInput!) {
+      addComment(input: $input) {
+        __typename
+        ... on MessageResult { sentMessage { id text } }
+        ... on Error { code message }
+      }
+    }`;
+  type Payload = { addComment: { __typename: string; sentMessage?: { id: string; text: string }; code?: string; message?: string } };
+
+  test("addComment, reply and publishInboundMessage: the natural selection validates and carries the message or the error", async () => {
+    const agent = t.client(await t.tokenFor(a.agent));
+    const ok = await agent.request<Payload>(natural, { input: { conversationId: ids.invoice, text: "Natural selection" } });
+    expect(ok.addComment).toMatchObject({ __typename: "MessageResult", sentMessage: { text: "Natural selection" } });
+    const refused = await agent.request<Payload>(natural, { input: { conversationId: ids.invoice, text: " " } });
+    expect(refused.addComment).toMatchObject({ __typename: "ValidationError", code: "VALIDATION", message: expect.any(String) });
+    const published = await t.client(partner.token).request(ConvPublishDocument, { input: { channelId: salesChannel, externalId: externalId(), sender: { email: "olga@example.test" }, text: "Natural too", threadKey: "t-natural" } });
+    expect(published.publishInboundMessage).toMatchObject({ __typename: "PublishInboundMessageResult", inboundMessage: { text: "Natural too" } });
+    const stale = await t.client(partner.token).request(ConvPublishDocument, { input: { channelId: toGlobalId("Channel", "00000000-0000-0000-0000-000000000000"), externalId: externalId(), sender: { email: "x@example.test" }, text: "lost" } });
+    expect(stale.publishInboundMessage).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+  });
+
+  test("the former field still answers for a release (deprecated)", async () => {
+    const agent = t.client(await t.tokenFor(a.agent));
+    const old = await agent.request<{ addComment: { message: { text: string } } }>(
+      `mutation ($input: AddCommentInput!) { addComment(input: $input) { ... on MessageResult { message { text } } } }`,
+      { input: { conversationId: ids.invoice, text: "Old clients" } },
+    );
+    expect(old.addComment.message.text).toBe("Old clients");
+  });
+});
