@@ -14,6 +14,15 @@
 //                 DATABASE_URL must then name that server's database (an account with AGENTS users
 //                 is added to it and left there) and JWT_SECRET its secret; give that server
 //                 RATE_LIMIT_INTAKE_MAX=1000000 and RATE_LIMIT_OPERATIONS_MAX=10000000
+//   SOAK_MINUTES  soak mode: publish for this many minutes (defaults then AGENTS=300, RATE=10) with
+//                 subscribe/unsubscribe churn, and print the server's RSS and heap after a full GC
+//                 at the start, every minute, the middle and the end (read through the inspector:
+//                 the server then runs with --inspect=127.0.0.1:0); not with SERVER_URL
+//   CHURN         soak: subscriptions ended and replaced per second, cycling through the agents and
+//                 two selections (default AGENTS/30: each agent resubscribes about every 30 s)
+//   RECONNECTS    soak: agents per second whose socket is dropped and connected again, resuming
+//                 with `after` their last cursor (default 1)
+//   HEAP_SNAPSHOTS soak: a directory to write server heap snapshots to at minute 2, the middle and the end
 // By default the server runs as its own process (`src/index.ts`) on a fresh database; this process
 // plays the partner and every agent. Latency is from publishInboundMessage returning to each agent
 // receiving the message.
@@ -27,6 +36,7 @@ import pg from "pg";
 import { GraphQLClient } from "graphql-request";
 import WebSocket from "ws";
 import { createAuth } from "../src/auth.js";
+import { connectServerMemory, inspectorUrl, type MemoryFigures, type ServerMemory } from "./server-memory.js";
 import { loadConfig } from "../src/config.js";
 import { createPrismaClient } from "../src/db/client.js";
 import { provisionAccount } from "../src/services/accounts.js";
@@ -63,9 +73,16 @@ function machineCpuTicks(): { busy: number; total: number } {
 }
 
 const baseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const AGENTS = Number(process.env.AGENTS ?? 1000);
-const RATE = Number(process.env.RATE ?? 100);
-const SECONDS = Number(process.env.SECONDS ?? 10);
+const SOAK_MINUTES = process.env.SOAK_MINUTES ? Number(process.env.SOAK_MINUTES) : undefined;
+const AGENTS = Number(process.env.AGENTS ?? (SOAK_MINUTES ? 300 : 1000));
+const RATE = Number(process.env.RATE ?? (SOAK_MINUTES ? 10 : 100));
+const SECONDS = SOAK_MINUTES ? SOAK_MINUTES * 60 : Number(process.env.SECONDS ?? 10);
+const CHURN = Number(process.env.CHURN ?? Math.max(1, Math.round(AGENTS / 30)));
+const RECONNECTS = Number(process.env.RECONNECTS ?? 1);
+/** Selections the soak's churn alternates: a scalar row, and a relation (through Prisma). */
+const SOAK_DOCUMENTS = ["subscription { messageAdded { id text eventCursor } }", "subscription { messageAdded { id text eventCursor conversation { id status } } }"];
+/** What a reconnecting agent subscribes with: after the last cursor it received (the gap is replayed from the database). */
+const RESUME_DOCUMENT = "subscription ($after: String) { messageAdded(after: $after) { id text eventCursor } }";
 const THREADS = process.env.THREADS ? Number(process.env.THREADS) : undefined;
 interface Target {
   url: string;
@@ -73,6 +90,8 @@ interface Target {
   secret: string;
   /** The server's process id when it runs on this host (its CPU is then measured). */
   pid?: number;
+  /** The server's inspector, when it runs here in soak mode (memory figures). */
+  inspector?: string;
   stop(): Promise<void>;
 }
 
@@ -99,7 +118,13 @@ async function startLocalServer(): Promise<Target> {
     RATE_LIMIT_OPERATIONS_MAX: "10000000",
   };
   delete env.REDIS_URL;
-  const child = spawn(process.execPath, [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), ...(process.env.SERVER_JS ? [process.env.SERVER_JS] : ["--import", "tsx", "src/index.ts"])], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const flags = [...(process.env.CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), ...(SOAK_MINUTES ? ["--inspect=127.0.0.1:0"] : [])];
+  const child = spawn(process.execPath, [...flags, ...(process.env.SERVER_JS ? [process.env.SERVER_JS] : ["--import", "tsx", "src/index.ts"])], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    if (stderr.length < 10_000) stderr += d;
+    if (!/^(Debugger listening on|Debugger attached|Debugger ending on|For help, see:)/.test(String(d))) process.stderr.write(d);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
@@ -115,6 +140,7 @@ async function startLocalServer(): Promise<Target> {
     dbUrl: dbUrl.toString(),
     secret,
     pid: child.pid,
+    inspector: inspectorUrl(stderr),
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
@@ -158,37 +184,126 @@ try {
   console.log(`connecting ${agents.length} agents over WebSocket...`);
   // A minimal graphql-transport-ws client per agent (connection_init, subscribe, read `next`
   // frames): the full graphql-ws client costs this process more CPU than it leaves the server.
-  await Promise.all(
-    agents.map(async (agent, i) => {
-      const token = await auth.sign({ typ: "agent", userId: agent.id, accountId: account.id });
-      const socket = new WebSocket(wsUrl, "graphql-transport-ws");
-      sockets.push(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once("error", reject);
-        socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
-        socket.on("message", (raw) => {
+  const tokens = await Promise.all(agents.map((agent) => auth.sign({ typ: "agent", userId: agent.id, accountId: account.id })));
+  // Each agent's current operation id and selection (the soak's churn replaces them).
+  const operations = agents.map(() => ({ id: 1, document: SOAK_DOCUMENTS[0] }));
+  const cursors = agents.map((): string | undefined => undefined);
+  const subscribe = (i: number) =>
+    sockets[i].send(JSON.stringify({ id: String(operations[i].id), type: "subscribe", payload: { query: operations[i].document, variables: operations[i].document === RESUME_DOCUMENT ? { after: cursors[i] } : undefined } }));
+  const connectAgent = (i: number) => {
+    const socket = new WebSocket(wsUrl, "graphql-transport-ws");
+    sockets[i] = socket;
+    return new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${tokens[i]}` } })));
+      socket.on("message", (raw) => {
           const frame = raw.toString();
           if (frame.startsWith('{"type":"connection_ack"')) {
-            socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { messageAdded { id text } }" } }));
+            subscribe(i);
             return resolve();
           }
           const text = /"text":"([^"]*)"/.exec(frame)?.[1];
           if (text === undefined) return console.error(`agent ${i}: ${frame.slice(0, 200)}`);
           received[i]++;
+          const cursor = /"eventCursor":"(\d+)"/.exec(frame)?.[1];
+          if (cursor) cursors[i] = cursor;
           const sent = sentAt.get(text);
           if (sent !== undefined) latencies.push(performance.now() - sent);
           else if (text.startsWith("m-")) early.set(text, [...(early.get(text) ?? []), performance.now()]);
-        });
       });
-    }),
-  );
+    });
+  };
+  await Promise.all(agents.map((_, i) => connectAgent(i)));
+
+  /**
+   * Soak mode: every second CHURN subscriptions are ended and replaced (cycling through the agents
+   * and SOAK_DOCUMENTS) and RECONNECTS sockets dropped and connected again (resuming with `after`,
+   * RESUME_DOCUMENT); every minute the
+   * server's memory is read after a full GC (and heap snapshots written, with HEAP_SNAPSHOTS).
+   */
+  const startSoak = async (inspector: string | undefined) => {
+    const memory: ServerMemory | undefined = inspector ? await connectServerMemory(inspector) : undefined;
+    const samples: Array<{ minute: number; figures: MemoryFigures }> = [];
+    const snapshotMinutes = new Set([2, Math.round(SOAK_MINUTES! / 2), SOAK_MINUTES!]);
+    const sample = async (minute: number) => {
+      if (!memory) return;
+      const figures = await memory.afterGc();
+      samples.push({ minute, figures });
+      console.log(`minute ${minute}: server RSS ${figures.rss} MB, heap ${figures.heapUsed} MB after GC (heap total ${figures.heapTotal} MB, external ${figures.external} MB); ${latencies.length} deliveries so far`);
+      if (process.env.HEAP_SNAPSHOTS && snapshotMinutes.has(minute)) {
+        const file = path.join(process.env.HEAP_SNAPSHOTS, `server-minute-${minute}.heapsnapshot`);
+        await memory.snapshot(file);
+        console.log(`  heap snapshot: ${file}`);
+      }
+    };
+    if (!memory) console.log("server memory: not measured (the server runs elsewhere)");
+    await sample(0);
+    const began = performance.now();
+    let stopped = false;
+    const sampler = (async () => {
+      for (let minute = 1; minute <= SOAK_MINUTES! && !stopped; minute++) {
+        await new Promise((r) => setTimeout(r, Math.max(0, began + minute * 60_000 - performance.now())));
+        await sample(minute);
+      }
+    })();
+    let churned = 0;
+    let reconnected = 0;
+    const churn = setInterval(() => {
+      for (let k = 0; k < CHURN; k++) {
+        const i = churned++ % agents.length;
+        if (sockets[i].readyState !== WebSocket.OPEN) continue;
+        sockets[i].send(JSON.stringify({ id: String(operations[i].id), type: "complete" }));
+        operations[i] = { id: operations[i].id + 1, document: SOAK_DOCUMENTS[churned % SOAK_DOCUMENTS.length] };
+        subscribe(i);
+      }
+      for (let k = 0; k < RECONNECTS; k++) {
+        const i = (reconnected++ * 7919) % agents.length; // spread over the agents, apart from the churn's cursor
+        if (sockets[i].readyState !== WebSocket.OPEN) continue;
+        sockets[i].terminate();
+        operations[i] = { id: operations[i].id + 1, document: RESUME_DOCUMENT };
+        connectAgent(i).catch((err) => console.error(`agent ${i} reconnect: ${(err as Error).message}`));
+      }
+    }, 1000);
+    return {
+      async stop() {
+        clearInterval(churn);
+        await sampler;
+        stopped = true;
+        await new Promise((r) => setTimeout(r, 3000));
+      },
+      report() {
+        console.log(`soak: ${SOAK_MINUTES} min, ${CHURN} subscriptions replaced and ${RECONNECTS} sockets reconnected per second`);
+        if (samples.length < 2) return;
+        const at = (minute: number) => samples.reduce((best, s) => (Math.abs(s.minute - minute) < Math.abs(best.minute - minute) ? s : best));
+        const show = (label: string, s: { minute: number; figures: MemoryFigures }) =>
+          console.log(`  ${label} (minute ${s.minute}): RSS ${s.figures.rss} MB, heap after GC ${s.figures.heapUsed} MB`);
+        show("start", samples[0]);
+        show("middle", at(SOAK_MINUTES! / 2));
+        show("end", samples.at(-1)!);
+        const from = at(Math.min(2, SOAK_MINUTES!));
+        const end = samples.at(-1)!;
+        const change = (100 * (end.figures.heapUsed - from.figures.heapUsed)) / from.figures.heapUsed;
+        console.log(`  heap after GC, minute ${from.minute} -> ${end.minute}: ${from.figures.heapUsed} -> ${end.figures.heapUsed} MB (${change >= 0 ? "+" : ""}${change.toFixed(1)}%; target: within 10%)`);
+        memory?.close();
+      },
+    };
+  };
 
   const partnerClient = new GraphQLClient(url, { headers: { authorization: `Bearer ${partnerToken}` } });
   const publish = async (text: string, thread = text) => {
-    await partnerClient.request(
-      `mutation($input: PublishInboundMessageInput!) { publishInboundMessage(input: $input) { __typename } }`,
-      { input: { channelId: toGlobalId("Channel", channel.id), externalId: text, threadKey: `t-${thread}`, sender: { handle: `c-${thread}` }, text } },
-    );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await partnerClient.request(
+          `mutation($input: PublishInboundMessageInput!) { publishInboundMessage(input: $input) { __typename } }`,
+          { input: { channelId: toGlobalId("Channel", channel.id), externalId: text, threadKey: `t-${thread}`, sender: { handle: `c-${thread}` }, text } },
+        );
+        return;
+      } catch (err) {
+        // A kept-alive connection the server closed as this request went out (after a pause, e.g. a
+        // heap snapshot) fails with ECONNRESET: publish again (the external id makes it idempotent).
+        if (!(err instanceof TypeError) || attempt >= 3) throw err;
+      }
+    }
   };
   // Warm up until every agent's subscription is live (a message reaches all of them).
   for (let w = 0; ; w++) {
@@ -207,6 +322,7 @@ try {
   const machine0 = machineCpuTicks();
   const postgres0 = postgresCpu();
   const benchCpu0 = process.cpuUsage();
+  const soak = SOAK_MINUTES ? await startSoak(target.inspector) : undefined;
   const start = performance.now();
   const inflight: Promise<void>[] = [];
   for (let n = 0; n < total; n++) {
@@ -224,7 +340,8 @@ try {
   }
   await Promise.all(inflight);
   const publishSeconds = (performance.now() - start) / 1000;
-  const expected = total * agents.length;
+  // Churned subscribers miss what is published while they resubscribe: the soak waits a little only.
+  const expected = soak ? (await soak.stop(), latencies.length) : total * agents.length;
   const deadline = Date.now() + 60_000;
   while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const drainSeconds = (performance.now() - start) / 1000;
@@ -251,6 +368,7 @@ try {
   const cores = os.cpus().length;
   console.log(`machine: ${((cores * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total)).toFixed(2)} of ${cores} CPUs busy (server, PostgreSQL, this process and the kernel together)`);
   console.log(`(a delivery can arrive before the publishing HTTP response; such latencies count as negative)`);
+  soak?.report();
 } finally {
   for (const socket of sockets) socket.terminate();
   await prisma.$disconnect();
