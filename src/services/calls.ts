@@ -8,6 +8,7 @@ import { requireRole } from "./access.js";
 import { E164 } from "./channel-settings.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
 import { receiveInbound } from "./intake.js";
+import { searchableText } from "./search.js";
 
 /**
  * Calling channels: the per-channel inbound secret that authenticates the telephony provider's
@@ -212,7 +213,7 @@ async function applyCallEvent(
       },
     });
     if (event.transcript && meta.transcript === event.transcript) {
-      await tx.$executeRaw`UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${event.transcript}) WHERE "accountId" = ${channel.accountId} AND id = ${message.conversationId}`;
+      await tx.$executeRaw`UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${searchableText(event.transcript)}) WHERE "accountId" = ${channel.accountId} AND id = ${message.conversationId}`;
     }
     if (opts.duplicate) {
       const reason = isLate(event.event) ? `call.${event.event.toLowerCase()}` : `call.${meta.status.toLowerCase()}`;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { contactMatchSql, MAX_CONTACT_MATCHES, searchTerm } from "./search.js";
 import { z } from "zod";
 import { Prisma, type Contact } from "../generated/prisma/client.js";
 import type { AgentContext } from "../context.js";
@@ -108,14 +109,21 @@ async function useHandleOwner(tx: SqlTx, accountId: string, channelId: string, h
 type ContactQuery = Omit<Prisma.ContactFindManyArgs, "where" | "orderBy">;
 
 /**
- * The account's contacts, newest first (id as tiebreak), optionally narrowed by a search term
- * (name, email or phone containing it, case-insensitive). `query` carries the caller's selection
- * and pagination (take/skip/cursor from the connection).
+ * The account's contacts, newest first (id as tiebreak), optionally narrowed by a search term:
+ * the rule of src/services/search.ts (websearch syntax, the last word as a prefix) over name,
+ * email (and its parts) and phone, and a phone-like term's digits within the phone; at most the
+ * MAX_CONTACT_MATCHES newest matches. `query` carries the caller's selection and pagination
+ * (take/skip/cursor from the connection).
  */
-export function listContacts(ctx: AgentContext, args: { search?: string | null }, query: ContactQuery = {}) {
-  const term = args.search?.trim();
+export async function listContacts(ctx: AgentContext, args: { search?: string | null }, query: ContactQuery = {}) {
+  const term = searchTerm(args.search);
   const where: Prisma.ContactWhereInput = { accountId: ctx.accountId };
-  if (term) where.OR = [{ name: { contains: term, mode: "insensitive" } }, { email: { contains: term, mode: "insensitive" } }, { phone: { contains: term } }];
+  if (term) {
+    const matches = await ctx.prisma.$queryRaw<{ id: string }[]>`
+      SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
+       ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES}`;
+    where.id = { in: matches.map((m) => m.id) };
+  }
   return ctx.prisma.contact.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
 }
 

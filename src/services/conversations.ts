@@ -1,4 +1,5 @@
 import { Prisma, type ConversationStatus } from "../generated/prisma/client.js";
+import { contactMatchSql, MAX_CONTACT_MATCHES, searchQuery, searchTerm } from "./search.js";
 import type { AgentContext } from "../context.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
 import { followConversationOwner } from "./ticket-automation.js";
@@ -69,8 +70,10 @@ type ConversationQuery = Omit<Prisma.ConversationFindManyArgs, "where" | "orderB
 
 /**
  * Conversations of the inboxes the caller can see (admins: all), newest activity first with id as
- * the tiebreak, narrowed by `filter` and by a full-text `search` (websearch syntax over subject,
- * contact name and email, and message texts, through the GIN-indexed `search` tsvector).
+ * the tiebreak, narrowed by `filter` and by a `search` term (src/services/search.ts: websearch
+ * syntax, the last word as a prefix) over subject, contact name and email and message texts
+ * (the GIN-indexed `search` tsvector), or matching the conversation's contact as
+ * contacts(search:) does.
  * Keyset pagination as Relay describes it: `first` rows below `after`, or the `last` rows above
  * `before` (still newest first); default 20, at most 100, and 0 gives an empty page that still
  * says whether rows follow. The ids are chosen with one SQL query, then the rows load with the
@@ -93,8 +96,13 @@ export async function listConversations(
   else if (f.unassigned) conds.push(Prisma.sql`"assigneeId" IS NULL`);
   if (f.from) conds.push(Prisma.sql`"lastActivityAt" >= ${f.from}`);
   if (f.to) conds.push(Prisma.sql`"lastActivityAt" < ${f.to}`);
-  const term = args.search?.trim();
-  if (term) conds.push(Prisma.sql`search @@ websearch_to_tsquery('simple', ${term})`);
+  const term = searchTerm(args.search);
+  // The conversation's own document, or a contact that contacts(search:) finds with this term.
+  if (term) {
+    conds.push(Prisma.sql`(search @@ ${searchQuery(term)} OR "contactId" = ANY(ARRAY(
+      SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
+       ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES})))`);
+  }
   if (args.after) conds.push(Prisma.sql`("lastActivityAt", id) < (${args.after.lastActivityAt}, ${args.after.id})`);
   if (args.before) conds.push(Prisma.sql`("lastActivityAt", id) > (${args.before.lastActivityAt}, ${args.before.id})`);
   // Backwards: the rows nearest above `before` (or the oldest ones), read in ascending order.

@@ -11,6 +11,7 @@ import { routeNewConversation, specificTargetsSql } from "./routing.js";
 import { parseInput } from "./validation.js";
 import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-automation.js";
 import { sanitizeRichText } from "./rich-text.js";
+import { searchableText } from "./search.js";
 
 /**
  * Intake writes through `pg` directly (sqlTransaction): every statement below is raw SQL, and a
@@ -227,7 +228,7 @@ async function writeInbound(tx: Tx, input: InboundMessage, threadLocked: boolean
 async function appendToThread(tx: Tx, input: InboundMessage, thread: Thread, message: Message, contact: Contact | null): Promise<Conversation> {
   const { accountId, createdAt: now } = message;
   const linkContact = !thread.contactId && contact ? contact : null;
-  const words = [input.text ?? "", ...(linkContact ? [linkContact.name, linkContact.email ?? ""] : [])].filter(Boolean).join(" ");
+  const words = [searchableText(input.text ?? ""), ...(linkContact ? [linkContact.name, linkContact.email ?? ""] : [])].filter(Boolean).join(" ");
   const touchTicket = thread.ticketId
     ? Prisma.sql`, touched_ticket AS (UPDATE "Ticket" SET "lastActivityAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${thread.ticketId})`
     : Prisma.empty;
@@ -255,7 +256,7 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
   const { accountId, channel } = input;
   const now = message.createdAt;
   const subject = input.subject?.trim() || null;
-  const words = [input.text ?? "", subject ?? "", contact?.name ?? input.sender.name ?? "", contact?.email ?? input.sender.email ?? ""].filter(Boolean).join(" ");
+  const words = [searchableText(input.text ?? ""), subject ?? "", contact?.name ?? input.sender.name ?? "", contact?.email ?? input.sender.email ?? ""].filter(Boolean).join(" ");
   // The same statement reads what routing and the ticket rule need: no round trip of their own.
   const routesToTargets = channel.autoAssign && channel.routingTarget === "SPECIFIC";
   const [row] = await tx.$queryRaw<(Conversation & TicketRuleInputs & { routingTargets: string[] | null })[]>`

@@ -4,7 +4,8 @@ import { bearerToken } from "../../context.js";
 import { fromGlobalId } from "../../schema/ids.js";
 import { toGlobalId } from "../../schema/ids.js";
 import { authenticateCallChannel, callEventSchema, recordCallEvent } from "../../services/calls.js";
-import { ChannelOffError, NotFoundError } from "../../services/errors.js";
+import { refuseUnstorable } from "../../schema/storable-text-plugin.js";
+import { ChannelOffError, NotFoundError, ValidationError } from "../../services/errors.js";
 
 /** Largest call event accepted (a transcript included). */
 export const MAX_CALL_EVENT_BYTES = 256 * 1024;
@@ -19,10 +20,23 @@ function channelIdFrom(segment: string): string {
   }
 }
 
+/** The first string or key PostgreSQL cannot store in a JSON body, with its path; null if none. */
+function unstorableField(json: unknown): { path: string[]; message: string } | null {
+  if (!json || typeof json !== "object") return null;
+  try {
+    refuseUnstorable(json);
+    return null;
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return err.fieldErrors[0];
+  }
+}
+
 /**
  * POST /inbound/calls/<channel id>: a telephony provider reports a call event, authenticated with
  * `Authorization: Bearer <channel inbound secret>` (see rotateChannelInboundSecret).
- * 401 unknown channel or wrong secret, 413 body over 256 KiB, 400 malformed JSON or fields,
+ * 401 unknown channel or wrong secret, 413 body over 256 KiB, 400 malformed JSON or fields (a
+ * NUL or unpaired surrogate in any string included, naming the field),
  * 404 a RECORDING/TRANSCRIPT event without from/to for an unknown call, 409 channel OFF;
  * 200 { messageId, conversationId, created } otherwise. Nothing is stored on refusal.
  */
@@ -42,6 +56,10 @@ export const handleCallEvent: TransportHandler = async (req, res, { services, ur
   } catch {
     return sendJson(res, 400, { error: "malformed_json" });
   }
+  // A provider's program wrote this body: text PostgreSQL cannot store (NUL, an unpaired
+  // surrogate) is refused naming the field, as a wrong type is, rather than altered (a callId is an id).
+  const unstorable = unstorableField(json);
+  if (unstorable) return sendJson(res, 400, { error: "invalid_event", fields: [unstorable] });
   const parsed = callEventSchema.safeParse(json);
   if (!parsed.success) {
     return sendJson(res, 400, { error: "invalid_event", fields: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });

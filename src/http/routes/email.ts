@@ -7,7 +7,8 @@ import { MalformedEmailError, parseInboundEmail, type ParsedEmail } from "../../
 import { findEmailThread } from "../../transports/email/threading.js";
 import { removeAttachmentFiles, saveAttachmentFile } from "../../services/attachments-store.js";
 import { receiveInbound, type AttachmentInput } from "../../services/intake.js";
-import { sanitizeRichText } from "../../services/rich-text.js";
+import { htmlToPlainText } from "../../services/rich-text.js";
+import { prepareEmailHtmlOffThread } from "../../services/rich-text-offload.js";
 import type { TeamEmailSettings } from "../../services/channel-settings.js";
 import type { Services } from "../../context.js";
 
@@ -56,7 +57,9 @@ async function storeAttachments(services: Services, accountId: string, mail: Par
  *
  * Answers: 202 with the message and conversation ids (200 with duplicate: true for a Message-ID
  * already received); 401 wrong or missing secret; 404 unknown channel; 409 channel OFF; 413 body
- * over MAX_EMAIL_BYTES (before parsing); 415 wrong content type; 400 malformed MIME or no From.
+ * over MAX_EMAIL_BYTES (before parsing); 415 wrong content type; 400 malformed MIME or no From;
+ * 404 also for a path segment that is no channel id at all. Text PostgreSQL cannot store (NUL,
+ * unpaired surrogates) is dropped from the message rather than refused (parse.ts).
  * Refused messages store nothing. Threads by In-Reply-To/References; forwarded mail is logged on
  * the original sender when the channel's logToOriginalSender is on (the default).
  */
@@ -88,6 +91,11 @@ export const handleInboundEmail: TransportHandler = async (req, res, { services,
   const useOriginal = settings.logToOriginalSender !== false && !!mail.forwardedFrom;
   const sender = useOriginal ? mail.forwardedFrom! : mail.from;
   const threadKey = (await findEmailThread(services.prisma, channel.accountId, channel.id, mail.threadIds)) ?? mail.messageId;
+  // The customer's HTML is rendered to agents: only the rich-text allowlist is stored, sanitized off
+  // the event loop when large; HTML past EMAIL_RICH_TEXT_LIMITS is not kept (the text is).
+  const html = mail.html ? await prepareEmailHtmlOffThread(mail.html, !mail.text) : null;
+  if (html?.dropped) console.warn(`[inbound email] ${mail.messageId}: HTML not kept (${html.dropped})`);
+  const text = mail.text ?? html?.text ?? (mail.html ? htmlToPlainText(mail.html) : null);
   const { stored, skipped } = await storeAttachments(services, channel.accountId, mail);
   const note = skipped.length ? `\n\n[${skipped.length} attachment(s) over ${services.config.transports.maxAttachmentBytes} bytes not kept: ${skipped.map((s) => s.name).join(", ")}]` : "";
   const keys = stored.map((a) => a.storageKey!);
@@ -99,9 +107,8 @@ export const handleInboundEmail: TransportHandler = async (req, res, { services,
       threadKey,
       sender: { name: sender.name, email: sender.email },
       subject: mail.subject,
-      text: (mail.text ?? "") + note || null,
-      // The customer's HTML is rendered to agents: only the rich-text allowlist is stored.
-      richText: mail.html && sanitizeRichText(mail.html),
+      text: (text ?? "") + note || null,
+      richText: html?.richText ?? null,
       attachments: stored,
       metadata: {
         email: {
@@ -115,6 +122,7 @@ export const handleInboundEmail: TransportHandler = async (req, res, { services,
           references: mail.references,
           ...(useOriginal ? { forwardedBy: mail.from } : {}),
           ...(skipped.length ? { skippedAttachments: skipped } : {}),
+          ...(html?.dropped ? { htmlDropped: html.dropped } : {}),
         },
       },
     });

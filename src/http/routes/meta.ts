@@ -6,6 +6,7 @@ import { handleMessengerWebhook } from "../../transports/meta/messenger.js";
 import { handleWhatsAppWebhook } from "../../transports/meta/whatsapp.js";
 import type { Services } from "../../context.js";
 import { timingSafeEqual } from "node:crypto";
+import { storableDeep, TooDeepError } from "../../transports/storable-text.js";
 
 /** Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours. */
 function verifyHandshake(res: ServerResponse, services: Services, url: URL) {
@@ -44,10 +45,19 @@ async function signedJson(req: IncomingMessage, res: ServerResponse, services: S
     sendJson(res, 400, { error: `expected object "${object}"` });
     return null;
   }
-  return body as Record<string, unknown>;
+  try {
+    // Customers' text goes to the database: NUL and unpaired surrogates are dropped (README, "Bad input").
+    return storableDeep(body as Record<string, unknown>);
+  } catch (err) {
+    if (!(err instanceof TooDeepError)) throw err;
+    // Signed, so Meta's: acknowledged (a retry would not parse any better) and logged.
+    console.warn(`[meta webhook] skipped a body ${err.message}`);
+    sendJson(res, 200, { received: true, messages: 0, receipts: 0, ignored: 0, malformed: 1 });
+    return null;
+  }
 }
 
-function webhook(path: string, object: string, handle: (services: Services, body: Record<string, unknown>) => Promise<Record<string, number>>): TransportHandler {
+function webhook(path: string, object: string, handle: (services: Services, body: Record<string, unknown>) => Promise<object>): TransportHandler {
   return async (req, res, { services, url }) => {
     if (url.pathname.replace(/\/$/, "") !== path) return sendJson(res, 404, { error: "not_found" });
     if (req.method === "GET") return verifyHandshake(res, services, url);
@@ -55,7 +65,8 @@ function webhook(path: string, object: string, handle: (services: Services, body
     const body = await signedJson(req, res, services, object);
     if (!body) return;
     // Meta retries anything but a 200: events are processed before answering, and intake is
-    // idempotent on the message ids, so a retried delivery stores nothing twice.
+    // idempotent on the message ids, so a retried delivery stores nothing twice. Items of the
+    // wrong shape are skipped and counted (webhook-shapes.ts): a retry would not parse better.
     const counts = await handle(services, body);
     sendJson(res, 200, { received: true, ...counts });
   };

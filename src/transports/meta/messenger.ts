@@ -3,6 +3,7 @@ import { recordEvents, transactionWithEvents } from "../../realtime/events.js";
 import { receiveInbound, type AttachmentInput } from "../../services/intake.js";
 import type { FacebookMessengerSettings } from "../../services/channel-settings.js";
 import { applyReceipt, buildGraphPayload, MESSENGER_AUTOMATED_WINDOW_MS } from "./graph-api.js";
+import { emptyCounts, messengerEntrySchema, messengerEventSchema, parseEach, type MessengerEvent } from "./webhook-shapes.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -10,22 +11,12 @@ type Tx = Prisma.TransactionClient;
 export const CONSENT_PAYLOAD = "GDPR_CONSENT_GIVEN";
 const CONSENT_TITLE = "I agree";
 
-interface MessagingEvent {
-  sender?: { id?: string };
-  recipient?: { id?: string };
-  timestamp?: number;
-  message?: { mid?: string; text?: string; is_echo?: boolean; quick_reply?: { payload?: string }; attachments?: { type?: string; payload?: { url?: string; sticker_id?: number } }[] };
-  postback?: { mid?: string; title?: string; payload?: string };
-  delivery?: { mids?: string[]; watermark?: number };
-  read?: { watermark?: number };
-}
-
 const KINDS: Record<string, AttachmentKind> = { image: "IMAGE", video: "VIDEO", audio: "AUDIO", file: "FILE" };
 
-function attachmentsOf(event: MessagingEvent): AttachmentInput[] {
+function attachmentsOf(event: MessengerEvent): AttachmentInput[] {
   return (event.message?.attachments ?? [])
     .filter((a) => a.payload?.url)
-    .map((a) => ({ kind: a.payload?.sticker_id ? "STICKER" : (KINDS[a.type ?? ""] ?? "FILE"), url: a.payload!.url!.slice(0, 2048) }));
+    .map((a) => ({ kind: a.payload?.sticker_id ? "STICKER" : ((a.type && Object.hasOwn(KINDS, a.type) && KINDS[a.type]) || "FILE"), url: a.payload!.url!.slice(0, 2048) }));
 }
 
 /**
@@ -85,14 +76,18 @@ async function autoAnswer(prisma: PrismaClient, channel: Channel, conversation: 
  * Handles the events of one Messenger webhook body (`object: "page"`): messages and postbacks go
  * through intake (handle = PSID, externalId = mid, threadKey = PSID so a customer keeps one
  * thread), then the automatic answers; delivery and read receipts update outbound messages.
- * Events for unknown pages, OFF or deleted channels, and echoes of the page's own sends are ignored.
+ * Events for unknown pages, OFF or deleted channels, and echoes of the page's own sends are ignored;
+ * entries and events of the wrong shape are skipped (counted as `malformed`, logged), see
+ * webhook-shapes.ts.
  */
-export async function handleMessengerWebhook(prisma: PrismaClient, body: { object?: string; entry?: { id?: string; messaging?: MessagingEvent[] }[] }) {
-  const counts = { messages: 0, receipts: 0, ignored: 0 };
-  for (const entry of body.entry ?? []) {
-    const pageId = String(entry.id ?? "");
+export async function handleMessengerWebhook(prisma: PrismaClient, body: { entry?: unknown }) {
+  const counts = emptyCounts();
+  if (body.entry != null && !Array.isArray(body.entry)) counts.malformed++;
+  const entries = parseEach(Array.isArray(body.entry) ? body.entry : [], messengerEntrySchema, "entry", counts);
+  for (const [i, entry] of entries.entries()) {
+    const pageId = entry.id ?? "";
     const channel = pageId ? await prisma.channel.findFirst({ where: { facebookPageId: pageId, type: "FACEBOOK_MESSENGER", deletedAt: null } }) : null;
-    for (const event of entry.messaging ?? []) {
+    for (const event of parseEach(entry.messaging, messengerEventSchema, `entry[${i}].messaging`, counts)) {
       const psid = event.sender?.id;
       if (!channel || channel.status !== "ON" || !psid || event.message?.is_echo) {
         counts.ignored++;
@@ -100,7 +95,7 @@ export async function handleMessengerWebhook(prisma: PrismaClient, body: { objec
       }
       if (event.delivery) {
         const watermark = event.delivery.watermark ? new Date(event.delivery.watermark) : undefined;
-        await applyReceipt(prisma, { accountId: channel.accountId, channelId: channel.id, status: "DELIVERED", externalIds: event.delivery.mids, threadKey: psid, watermark });
+        await applyReceipt(prisma, { accountId: channel.accountId, channelId: channel.id, status: "DELIVERED", externalIds: event.delivery.mids ?? undefined, threadKey: psid, watermark });
         counts.receipts++;
       } else if (event.read?.watermark) {
         await applyReceipt(prisma, { accountId: channel.accountId, channelId: channel.id, status: "READ", threadKey: psid, watermark: new Date(event.read.watermark) });
