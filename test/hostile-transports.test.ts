@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { toGlobalId } from "../src/schema/ids.js";
+import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { signMetaBody } from "../src/transports/meta/signature.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createInbox } from "./support/conversation-fixtures.js";
@@ -209,6 +209,8 @@ const EMAIL_CASES: Array<[string, string | Buffer]> = [
   ["20,000 nested tables", htmlMail("<table><tr><td>".repeat(20_000) + "x", true)],
   ["1 MB of flat paragraphs", htmlMail("<p>para</p>".repeat(90_000), false)],
   ["HTML of NUL", htmlMail("<b>a\u0000b</b>", false)],
+  ["3 MB of plain text", withId([], "word ".repeat(600_000))],
+  ["200,000 script tags", htmlMail("<script>x</script>".repeat(200_000), false)],
 ];
 
 const call = (e: Record<string, unknown>) => ({ callId: `c-${randomBytes(4).toString("hex")}`, event: "STARTED", from: "+15557654321", to: CALL_NUMBER, ...e });
@@ -292,4 +294,66 @@ describe("hostile transport input", () => {
     expect(failures.map((f) => `${f.label}: ${f.status} ${f.text.slice(0, 120)}`)).toEqual([]);
     expect(slowest, `the slowest /health answered during "${during}"`).toBeLessThan(200);
   }, 180_000);
+
+  test("a signed Messenger body mixing good and malformed entries and events: 200, and the good message lands", async () => {
+    const good = mid();
+    const res = await meta("messenger: mixed", "messenger", page([
+      null,
+      { id: PAGE_ID, messaging: 5 },
+      { id: PAGE_ID, messaging: [{ sender: { id: {} } }, null, { sender: { id: "psid-mixed" }, recipient: { id: PAGE_ID }, timestamp: Date.now(), message: { mid: good, text: "the good one\u0000" } }, { sender: { id: "psid-mixed" }, delivery: { mids: [null] } }] },
+    ]));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ received: true, messages: 1, malformed: 5 });
+    const stored = await t.prisma.message.findFirstOrThrow({ where: { accountId: a.accountId, externalId: good } });
+    expect(stored.text).toBe("the good one");
+  });
+
+  test("a signed WhatsApp body mixing good and malformed changes, messages and statuses: 200, and the good message lands", async () => {
+    const good = `wamid.${randomBytes(6).toString("hex")}`;
+    const res = await meta("whatsapp: mixed", "whatsapp", {
+      object: "whatsapp_business_account",
+      entry: [5, { changes: [null, { field: "messages", value: { metadata: { display_phone_number: WA_NUMBER.slice(1) }, contacts: [null, { wa_id: "15550004444", profile: { name: "Wanda" } }], messages: [{ id: 5 }, { id: good, from: "15550004444", type: "text", text: { body: "hello \ud800there" } }], statuses: [{ id: "x", status: {} }] } }] }],
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ messages: 1, malformed: 5 });
+    const stored = await t.prisma.message.findFirstOrThrow({ where: { accountId: a.accountId, externalId: good }, include: { conversation: { include: { contact: true } } } });
+    expect(stored.text).toBe("hello \ufffdthere");
+    expect(stored.conversation.contact).toMatchObject({ name: "Wanda", phone: "+15550004444" });
+  });
+
+  test("an email's NUL bytes are dropped and an unusable Message-ID is replaced by the generated one (a retry is still a duplicate)", async () => {
+    const raw = mail([`Message-ID: <${"a".repeat(300)}@x.test>`, "Subject: =?utf-8?B?YQBi?="], "body\u0000text");
+    const first = await emailPost("email: NUL and long id", Buffer.from(raw));
+    expect(first.status).toBe(202);
+    const { messageId } = JSON.parse(first.text);
+    const again = await emailPost("email: NUL and long id, again", Buffer.from(raw));
+    expect(JSON.parse(again.text)).toMatchObject({ messageId, duplicate: true });
+    const stored = await t.prisma.message.findFirstOrThrow({ where: { accountId: a.accountId, externalId: { endsWith: "@generated.invalid>" }, text: "bodytext" }, include: { conversation: true } });
+    expect(stored.conversation.subject).toBe("ab");
+  });
+
+  test("HTML nested past 512 levels is not kept (the text is, and the metadata says why); large HTML within the limits is sanitized", async () => {
+    const deep = await emailPost("email: deep", htmlMail("<div>".repeat(600) + "<b>deep</b> text" + "</div>".repeat(600), false));
+    expect(deep.status).toBe(202);
+    const dropped = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(JSON.parse(deep.text).messageId, "Message") } });
+    expect(dropped).toMatchObject({ richText: null, text: "deep text" });
+    expect(dropped.metadata).toMatchObject({ email: { htmlDropped: "HTML nested at most 512 levels deep" } });
+
+    const big = await emailPost("email: big", htmlMail(`<p style="color:#c00">Hello <script>alert(1)</script><b>there</b></p>${"<div>more <i>words</i></div>".repeat(3000)}`, true));
+    expect(big.status).toBe(202);
+    const kept = await t.prisma.message.findUniqueOrThrow({ where: { id: fromGlobalId(JSON.parse(big.text).messageId, "Message") } });
+    expect(kept.text).toBe("plain part");
+    expect(kept.richText).toMatch(/^<p style="color:#c00">Hello <b>there<\/b><\/p><div>more <i>words<\/i><\/div>/);
+    expect(kept.richText).not.toContain("script");
+  });
+
+  test("a call event with a NUL or an unpaired surrogate is refused with 400 naming the field, and nothing is stored", async () => {
+    const before = await t.prisma.message.count({ where: { accountId: a.accountId, kind: "CALL" } });
+    for (const [field, value] of [["callId", "a\u0000b"], ["transcript", "x\ud800"]] as const) {
+      const res = await callPost(`call: ${field}`, call({ event: "ENDED", [field]: value }));
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text)).toEqual({ error: "invalid_event", fields: [{ path: [field], message: expect.stringContaining("cannot be stored") }] });
+    }
+    expect(await t.prisma.message.count({ where: { accountId: a.accountId, kind: "CALL" } })).toBe(before);
+  });
 });

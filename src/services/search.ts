@@ -70,13 +70,13 @@ export function phoneDigits(term: string): string | null {
 }
 
 /**
- * SQL condition: the contact (columns of alias `c`) matches `term`: its name, email (also split at
- * `@` and `.`, so its parts match) and phone against searchQuery, or its phone's digits contain a
+ * SQL condition: the contact (columns of alias `c`) matches `term`: its name, email (also its
+ * domain, and split at `@` and `.`, so its parts match) and phone against searchQuery, or its phone's digits contain a
  * phone-like term's digits.
  */
 export function contactMatchSql(term: string, alias = "c"): Prisma.Sql {
   const c = Prisma.raw(`"${alias}"`);
-  const document = Prisma.sql`to_tsvector('simple', concat_ws(' ', ${c}.name, ${c}.email, translate(${c}.email, '@.', '  '), ${c}.phone))`;
+  const document = Prisma.sql`to_tsvector('simple', concat_ws(' ', ${c}.name, ${c}.email, split_part(${c}.email, '@', 2), translate(${c}.email, '@.', '  '), ${c}.phone))`;
   const digits = phoneDigits(term);
   const byPhone = digits ? Prisma.sql` OR regexp_replace(coalesce(${c}.phone, ''), '\\D', '', 'g') LIKE ${`%${digits}%`}` : Prisma.empty;
   return Prisma.sql`(${document} @@ ${searchQuery(term)}${byPhone})`;
