@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { signMetaBody } from "../src/transports/meta/signature.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
-import { createInbox } from "./support/conversation-fixtures.js";
+import { ConvPublishDocument } from "./generated/graphql.js";
+import { createChannel, createInbox, createPartnerApp } from "./support/conversation-fixtures.js";
 
 /**
  * Hostile input against the transport routes (issue 24): correctly signed Meta webhooks of every
@@ -355,5 +356,22 @@ describe("hostile transport input", () => {
       expect(JSON.parse(res.text)).toEqual({ error: "invalid_event", fields: [{ path: [field], message: expect.stringContaining("cannot be stored") }] });
     }
     expect(await t.prisma.message.count({ where: { accountId: a.accountId, kind: "CALL" } })).toBe(before);
+  });
+
+  test("a partner's rich text past 512 levels of nesting or 200,000 characters is a ValidationError on input.richText, answered at once", async () => {
+    const inbox = await createInbox(t.prisma, a.accountId);
+    const partner = await createPartnerApp(t.prisma, t.server.services.auth, { capabilities: { richText: true } });
+    const channelId = toGlobalId("Channel", (await createChannel(t.prisma, { accountId: a.accountId, inboxId: inbox.id, channelAppId: partner.app.id })).id);
+    const publish = (richText: string) =>
+      t.client(partner.token).request(ConvPublishDocument, { input: { channelId, externalId: `rt-${randomBytes(4).toString("hex")}`, sender: { name: "P" }, text: "t", richText } });
+    const { slowest } = await slowestHealthDuring(async () => {
+      const deep = await publish("<div>".repeat(100_000 / 5) + "x");
+      expect(deep.publishInboundMessage).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "richText"], message: "HTML nested at most 512 levels deep" }] });
+      const long = await publish("<b>x</b>".repeat(25_001));
+      expect(long.publishInboundMessage).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "richText"], message: "At most 200000 characters of HTML" }] });
+    });
+    expect(slowest).toBeLessThan(200);
+    const fine = await publish("<div>".repeat(500) + "<b>kept</b>" + "</div>".repeat(500));
+    expect(fine.publishInboundMessage).toMatchObject({ __typename: "PublishInboundMessageResult", inboundMessage: { richText: expect.stringContaining("<b>kept</b>") } });
   });
 });

@@ -10,7 +10,7 @@ import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
 import { routeNewConversation, specificTargetsSql } from "./routing.js";
 import { parseInput } from "./validation.js";
 import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-automation.js";
-import { sanitizeRichText } from "./rich-text.js";
+import { richTextProblem, sanitizeRichText } from "./rich-text.js";
 import { searchableText } from "./search.js";
 
 /**
@@ -350,7 +350,15 @@ const publishSchema = z
     text: z.string().max(100_000).nullish(),
     // Sanitized once its size is checked, so that the refine below sees what will be stored: a
     // body that sanitizes to nothing (only a script, say) counts as no rich text.
-    richText: z.string().max(200_000).nullish().transform((html) => (html == null ? html : sanitizeRichText(html))),
+    // Bounded before it is parsed (size and nesting: RICH_TEXT_LIMITS), then sanitized.
+    richText: z
+      .string()
+      .nullish()
+      .transform((html, check) => {
+        const problem = html == null ? null : richTextProblem(html);
+        if (problem) check.addIssue({ code: "custom", message: problem });
+        return html == null || problem ? null : sanitizeRichText(html);
+      }),
     attachments: z.array(attachmentSchema).max(50).nullish(),
     subject: z.string().trim().max(500).nullish(),
   })
