@@ -294,6 +294,10 @@ describe("hostile transport input", () => {
     console.log(`hostile transports: ${answers.length} requests, ${failures.length} answered 5xx or not at all; slowest /health ${Math.round(slowest)} ms (during ${during})`);
     expect(failures.map((f) => `${f.label}: ${f.status} ${f.text.slice(0, 120)}`)).toEqual([]);
     expect(slowest, `the slowest /health answered during "${during}"`).toBeLessThan(200);
+    // A path that names no channel: 400 for a malformed escape, else 404 (email) or 401 (calls, as a wrong secret).
+    const paths = answers.filter((x) => x.label.startsWith("path "));
+    expect(paths.filter((x) => x.label.startsWith("path /inbound/email")).map((x) => x.status).sort()).toEqual([400, 404, 404, 404, 404, 404, 404]);
+    expect(paths.filter((x) => x.label.startsWith("path /inbound/calls")).map((x) => x.status).sort()).toEqual([400, 400, 401, 401, 401]);
   }, 180_000);
 
   test("a signed Messenger body mixing good and malformed entries and events: 200, and the good message lands", async () => {
