@@ -76,7 +76,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const endpoint = "/graphql";
   const documentCache = createDocumentCache();
   // The chat widget's scripts (src/http/routes/widget.ts), built on first request when not prebuilt.
-  const widget = createWidgetRoutes(log);
+  const widget = createWidgetRoutes(log, { services, rateLimits });
 
   const yoga = createYoga<ServerContext, Context>({
     schema: getSchema(),
@@ -124,7 +124,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       res.end(JSON.stringify({ status: database ? "ok" : "unavailable", database: live ? undefined : database ? "ok" : "unavailable" }));
       return;
     }
-    if (await widget.handle(req, res, path)) return;
+    if (await widget.handle(req, res, path, requestId)) return;
     if (await handleGraphiQLAsset(req, res, path, config.limits.introspection)) return;
     if (await handleTransportRequest(req, res, services, requestId, rateLimits)) return;
     await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress });

@@ -183,13 +183,32 @@ describe("the chat widget on a website", () => {
     await expect.poll(() => t.prisma.conversation.count({ where: { channelId } })).toBe(2);
   });
 
+  test("attachments both ways: the visitor attaches a file, the agent's attached link shows in the thread", async () => {
+    const { id, snippet } = await connectChat({ availability: { mode: "ALWAYS" } });
+    const channelId = fromGlobalId(id, "Channel");
+    const page = await newPage();
+    await page.goto(site.page("/files", { html: shopPage(snippet) }));
+    await launcher(page).click();
+    await page.locator("inbox-chat-widget #inbox-chat-file").setInputFiles({ name: "receipt.txt", mimeType: "text/plain", buffer: Buffer.from("Receipt 42") });
+    await expect.poll(() => t.prisma.attachment.count({ where: { name: "receipt.txt", message: { conversation: { channelId } } } })).toBe(1);
+    await expect.poll(() => messageList(page).locator(".msg.in:not(.pending) a.file").textContent()).toBe("receipt.txt (1 KB)");
+    const href = await messageList(page).locator(".msg.in a.file").getAttribute("href");
+    expect(await (await fetch(href!)).text()).toBe("Receipt 42");
+    const conversation = await t.prisma.conversation.findFirstOrThrow({ where: { channelId } });
+    await t.client(await t.tokenFor(acc.agent)).request(WidgetReplyDocument, {
+      input: { conversationId: toGlobalId("Conversation", conversation.id), text: "Here is the manual.", attachments: [{ kind: "FILE", url: "https://docs.example.com/manual.pdf", name: "manual.pdf" }] },
+    });
+    await expect.poll(() => messageList(page).locator(".msg.out a.file").getAttribute("href"), { timeout: 15_000 }).toBe("https://docs.example.com/manual.pdf");
+    await screenshot(page, "13-attachments");
+  });
+
   test("GDPR consent: with EXPLICIT consent nothing starts until the visitor ticks “I agree”", async () => {
     const { id, snippet } = await connectChat({ availability: { mode: "ALWAYS" }, gdpr: { mode: "EXPLICIT", consentText: "I agree that Acme stores this chat." } });
     const channelId = fromGlobalId(id, "Channel");
     const page = await newPage();
     await page.goto(site.page("/consent", { html: shopPage(snippet) }));
     await launcher(page).click();
-    const send = page.locator("inbox-chat-widget .send");
+    const send = page.locator("inbox-chat-widget .composer .send");
     expect(await page.locator("inbox-chat-widget .consent label").textContent()).toBe("I agree that Acme stores this chat.");
     expect(await send.isDisabled()).toBe(true);
     const input = page.locator("inbox-chat-widget textarea");

@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { WaChatWidgetDocument, WaConnectChatDocument, WaUpdateChatDocument, WaVisitorConversationDocument, WidgetReplyDocument, WidgetSendVisitorMessageDocument, WidgetStartChatDocument } from "./generated/graphql.js";
+import { WaChatWidgetDocument, WaConnectChatDocument, WaSendWithFilesDocument, WaVisitorFilesDocument, WaUpdateChatDocument, WaVisitorConversationDocument, WidgetReplyDocument, WidgetSendVisitorMessageDocument, WidgetStartChatDocument } from "./generated/graphql.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createInbox } from "./support/conversation-fixtures.js";
 import { record } from "./support/subscriptions.js";
@@ -176,5 +176,44 @@ describe("what the widget reads", () => {
     // Only what came after the snapshot: not the welcome message again.
     expect(missed.visitorMessageAdded.text).toBe("Made while offline");
     live.dispose();
+  });
+});
+
+describe("attachments from the visitor", () => {
+  const upload = (token: string | null, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${origin}/widget/uploads`, { method: "POST", headers: { "content-type": "text/plain", "x-filename": "order.txt", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers }, body });
+
+  test("POST /widget/uploads takes a visitor's file for sendVisitorMessage; agents see it on the message, the visitor gets it back with a download URL", async () => {
+    const channel = await connectChat();
+    const { startChat } = await startFrom(channel.id, "https://shop.example");
+    const token = startChat.visitorToken!;
+
+    const preflight = await fetch(`${origin}/widget/uploads`, { method: "OPTIONS", headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, x-filename" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("x-filename");
+
+    expect((await upload(null, "x")).status).toBe(401);
+    expect((await upload(await t.tokenFor(acc.agent), "x")).status).toBe(401);
+    expect((await upload(token, "")).status).toBe(400);
+
+    const res = await upload(token, "Order #1234", { origin: "https://shop.example" });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    const file = (await res.json()) as { upload: string; name: string; mimeType: string; size: number };
+    expect(file).toMatchObject({ name: "order.txt", mimeType: "text/plain", size: 11 });
+
+    const visitor = t.client(token);
+    const bad = await visitor.request(WaSendWithFilesDocument, { input: { clientMessageId: "f0", attachments: ["up1.forged.token"] } });
+    expect(bad.sendVisitorMessage).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "attachments", "0"] }] });
+    const sent = await visitor.request(WaSendWithFilesDocument, { input: { clientMessageId: "f1", attachments: [file.upload] } });
+    if (sent.sendVisitorMessage.__typename !== "SendVisitorMessageResult") throw new Error(JSON.stringify(sent.sendVisitorMessage));
+    expect(sent.sendVisitorMessage.message).toMatchObject({ text: null, attachments: [{ kind: "FILE", name: "order.txt", mimeType: "text/plain", size: 11 }] });
+
+    const stored = await t.prisma.attachment.findFirstOrThrow({ where: { message: { conversation: { channelId: fromGlobalId(channel.id, "Channel") } } } });
+    expect(stored).toMatchObject({ name: "order.txt", size: 11 });
+    const history = await visitor.request(WaVisitorFilesDocument);
+    const url = history.visitorConversation.messages.find((m) => m.direction === "INBOUND")!.attachments[0].downloadUrl!;
+    expect(await (await fetch(new URL(url, origin))).text()).toBe("Order #1234");
   });
 });

@@ -30,9 +30,20 @@ export interface ChatMessage {
   text: string | null;
   createdAt: string;
   eventCursor?: string | null;
+  attachments?: Attachment[];
 }
 
-const MESSAGE = "id direction senderType authorName text createdAt";
+export interface Attachment {
+  name: string | null;
+  mimeType: string | null;
+  size: number | null;
+  /** A link the agent gave. */
+  url: string | null;
+  /** A file kept by the server: a short-lived signed URL, relative to the server unless PUBLIC_URL is set. */
+  downloadUrl: string | null;
+}
+
+const MESSAGE = "id direction senderType authorName text createdAt attachments { name mimeType size url downloadUrl }";
 const WIDGET = "color font welcomeMessage welcomeAsPrompt heading { name initials } status { showLauncher state message typicalReplyTime returnsAt consentRequired consentText }";
 const CONFIG = `query InboxChatWidget($channelId: ID!) { chatWidget(channelId: $channelId) { ${WIDGET} } }`;
 const START = `mutation InboxChatStart($input: StartChatInput!) { startChat(input: $input) { __typename
@@ -91,7 +102,20 @@ export function createApi(base: string) {
     config: (channelId: string, token?: string) => call<{ chatWidget: WidgetConfig | null }>(CONFIG, { channelId }, token).then((d) => d.chatWidget),
     start: async (input: { channelId: string; consent?: boolean }) =>
       unwrap((await call<{ startChat: { __typename: string; errorMessage?: string; visitorToken: string; conversationId: string } }>(START, { input })).startChat, "StartChatResult"),
-    send: async (token: string, input: { text: string; clientMessageId: string }) =>
+    /** Uploads one file for the visitor's next message; returns its upload token. */
+    async upload(token: string, file: File): Promise<string> {
+      const res = await fetch(`${base}/widget/uploads`, {
+        method: "POST",
+        credentials: "omit",
+        headers: { authorization: `Bearer ${token}`, "content-type": file.type || "application/octet-stream", "x-filename": encodeURIComponent(file.name) },
+        body: file,
+      });
+      const body = (await res.json().catch(() => ({}))) as { upload?: string; reason?: string; error?: string };
+      if (res.status === 413) throw new ApiError(`${file.name} is too large to send`);
+      if (!res.ok || !body.upload) throw new ApiError(body.reason ?? body.error ?? `HTTP ${res.status}`);
+      return body.upload;
+    },
+    send: async (token: string, input: { text: string; clientMessageId: string; attachments?: string[] }) =>
       unwrap((await call<{ sendVisitorMessage: { __typename: string; errorMessage?: string; message: ChatMessage } }>(SEND, { input }, token)).sendVisitorMessage, "SendVisitorMessageResult").message,
     end: async (token: string, transcriptEmail?: string) =>
       unwrap((await call<{ endChat: { __typename: string; errorMessage?: string; transcriptSentTo: string | null } }>(END, { input: { transcriptEmail } }, token)).endChat, "EndChatResult").transcriptSentTo,

@@ -5,8 +5,8 @@
  * agents' replies arrive live over SSE; the visitor token is kept in localStorage per channel, so
  * the thread survives reloads and navigation, and each reconnect resumes after the last cursor.
  */
-import { ApiError, createApi, type ChatMessage, type WidgetConfig } from "./api.js";
-import { chatStore, h, icon, ICON_CHAT, ICON_CLOSE, textOn, type StoredChat } from "./dom.js";
+import { ApiError, createApi, type Attachment, type ChatMessage, type WidgetConfig } from "./api.js";
+import { chatStore, h, icon, ICON_CHAT, ICON_CLIP, ICON_CLOSE, textOn, type StoredChat } from "./dom.js";
 import { CSS } from "./styles.js";
 
 const REPLY_TIME: Record<string, string> = { FEW_MINUTES: "a few minutes", FEW_HOURS: "a few hours", ONE_DAY: "a day" };
@@ -47,7 +47,9 @@ function boot() {
   const input = h("textarea", { id: "inbox-chat-input", rows: "1", placeholder: "Write a message…", maxlength: "10000" });
   const send = h("button", { class: "send", type: "submit", text: "Send" });
   const error = h("div", { class: "error", role: "alert", hidden: true });
-  const composer = h("form", { class: "composer" }, h("label", { class: "sr", for: "inbox-chat-input", text: "Message" }), input, send);
+  const fileInput = h("input", { type: "file", class: "sr", id: "inbox-chat-file", tabindex: "-1", "aria-hidden": "true" });
+  const attach = h("button", { class: "attach", type: "button", "aria-label": "Attach a file" }, icon(ICON_CLIP));
+  const composer = h("form", { class: "composer" }, h("label", { class: "sr", for: "inbox-chat-input", text: "Message" }), attach, fileInput, input, send);
   const close = h("button", { class: "close", type: "button", "aria-label": "Close chat" }, icon(ICON_CLOSE));
   const end = h("button", { class: "end", type: "button", text: "End chat", hidden: true });
   const endEmail = h("input", { type: "email", id: "inbox-chat-end-email", autocomplete: "email", placeholder: "you@example.com" });
@@ -131,6 +133,7 @@ function boot() {
           { class: `msg ${m.direction === "INBOUND" ? "in" : "out"}${m.pending ? " pending" : ""}${m.failed ? " failed" : ""}`, "data-id": m.id },
           m.direction === "OUTBOUND" && m.authorName ? h("span", { class: "who", text: m.authorName }) : null,
           m.text ?? "",
+          ...(m.attachments ?? []).map(attachmentLink),
         ),
       ),
     );
@@ -138,6 +141,14 @@ function boot() {
   }
 
   /** A flag for this tab's session (prompt dismissed, panel open across a reload); `value` sets it. */
+  /** A file or link of a message; server-relative download URLs resolve against the server, not the page. */
+  function attachmentLink(a: Attachment) {
+    const href = a.downloadUrl ?? a.url;
+    const label = `${a.name ?? "attachment"}${a.size ? ` (${Math.max(1, Math.round(a.size / 1024))} KB)` : ""}`;
+    if (!href) return h("span", { class: "file", text: label });
+    return h("a", { class: "file", href: new URL(href, `${base}/`).href, target: "_blank", rel: "noopener noreferrer", text: label });
+  }
+
   function sessionFlag(name: string, value?: boolean): boolean {
     const key = `inbox-chat:${channelId}:${name}`;
     try {
@@ -255,13 +266,22 @@ function boot() {
     void loop();
   }
 
-  async function submit() {
+  async function submit(files: File[] = []) {
     const text = input.value.trim();
-    if (!text || !config) return;
+    if ((!text && files.length === 0) || !config) return;
     if (!chat && config.status.consentRequired && !consented) return;
     showError(null);
     const clientMessageId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-    const local = { id: `local:${clientMessageId}`, direction: "INBOUND" as const, senderType: "CONTACT", authorName: null, text, createdAt: new Date().toISOString(), pending: true };
+    const local = {
+      id: `local:${clientMessageId}`,
+      direction: "INBOUND" as const,
+      senderType: "CONTACT",
+      authorName: null,
+      text,
+      createdAt: new Date().toISOString(),
+      pending: true,
+      attachments: files.map((f) => ({ name: f.name, mimeType: f.type, size: f.size, url: null, downloadUrl: null })),
+    };
     messages.set(local.id, local);
     input.value = "";
     renderMessages();
@@ -273,7 +293,8 @@ function boot() {
         render();
         await resume();
       }
-      const sent = await api.send(chat!.token, { text, clientMessageId });
+      const uploads = await Promise.all(files.map((f) => api.upload(chat!.token, f)));
+      const sent = await api.send(chat!.token, { text, clientMessageId, attachments: uploads });
       messages.delete(local.id);
       remember([sent]);
     } catch (err) {
@@ -336,6 +357,12 @@ function boot() {
   });
   panel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") toggle(false);
+  });
+  attach.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    const files = [...(fileInput.files ?? [])];
+    fileInput.value = "";
+    if (files.length) void submit(files);
   });
   composer.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -52,5 +52,8 @@ textarea { flex: 1; resize: none; font: inherit; border: 1px solid #d0d7de; bord
 .ending input { font: inherit; border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; }
 .ending .row { display: flex; justify-content: flex-end; gap: 8px; }
 .cancel { border: 1px solid #d0d7de; background: #fff; color: #1f2328; border-radius: 10px; height: 40px; padding: 0 14px; }
+.attach { border: 0; background: transparent; color: #57606a; width: 36px; height: 40px; padding: 6px; }
+.attach svg { width: 100%; height: 100%; fill: currentColor; }
+.msg .file { display: block; margin-top: 4px; color: inherit; text-decoration: underline; font-size: 13px; }
 .error { color: #cf222e; font-size: 12px; padding: 0 14px 8px; }
 `;

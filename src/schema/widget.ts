@@ -111,8 +111,9 @@ export const StartChatResult = builder
 
 export const SendVisitorMessageInput = builder.inputType("SendVisitorMessageInput", {
   fields: (t) => ({
-    text: t.string({ required: true }),
+    text: t.string({ description: "May be empty when attachments are given." }),
     clientMessageId: t.string({ required: true, description: "The widget's id for this message: a retry with the same id is not stored twice." }),
+    attachments: t.stringList({ description: "Files uploaded through POST /widget/uploads: their `upload` tokens (at most 10)." }),
   }),
 });
 

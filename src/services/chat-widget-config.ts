@@ -50,9 +50,12 @@ function pickAtRandom<T>(items: T[], n: number): T[] {
 
 async function people(prisma: PrismaClient, accountId: string, userIds: string[], teamIds: string[]): Promise<ChatHeadingPerson[]> {
   const [users, teams] = await Promise.all([
-    userIds.length ? prisma.user.findMany({ where: { accountId, id: { in: userIds }, removedAt: null }, select: { firstName: true, lastName: true } }) : [],
-    teamIds.length ? prisma.team.findMany({ where: { accountId, id: { in: teamIds } }, select: { name: true } }) : [],
+    userIds.length ? prisma.user.findMany({ where: { accountId, id: { in: userIds }, removedAt: null }, select: { id: true, firstName: true, lastName: true } }) : [],
+    teamIds.length ? prisma.team.findMany({ where: { accountId, id: { in: teamIds } }, select: { id: true, name: true } }) : [],
   ]);
+  // In the order the admin chose them.
+  users.sort((a, b) => userIds.indexOf(a.id) - userIds.indexOf(b.id));
+  teams.sort((a, b) => teamIds.indexOf(a.id) - teamIds.indexOf(b.id));
   const all = [...users.map((u) => `${u.firstName} ${u.lastName}`.trim()), ...teams.map((t) => t.name)].map((name) => ({ name, initials: initials(name) }));
   return all.length > HEADING_SHOWN ? pickAtRandom(all, HEADING_SHOWN) : all;
 }

@@ -12,7 +12,8 @@ import { chatConsent, isLiveChat } from "./chat-availability.js";
 import { checkChatOrigin } from "./chat-widget-config.js";
 import { matchOrCreateContact } from "./contacts.js";
 import { ChannelOffError, NotFoundError, ValidationError } from "./errors.js";
-import { onConversationCreated, receiveInbound } from "./intake.js";
+import { onConversationCreated, receiveInbound, type AttachmentInput } from "./intake.js";
+import { readUpload } from "./attachments-store.js";
 import { routeNewConversation } from "./routing.js";
 import { email, parseInput } from "./validation.js";
 
@@ -123,19 +124,39 @@ async function visitorConversationRow(ctx: VisitorContext) {
   return conversation;
 }
 
-const sendSchema = z.object({
-  text: z.string().trim().min(1, "Must not be empty").max(10_000, "At most 10000 characters"),
-  clientMessageId: z.string().trim().min(1, "Must not be empty").max(100, "At most 100 characters"),
-});
+const sendSchema = z
+  .object({
+    text: z.string().trim().max(10_000, "At most 10000 characters").default(""),
+    clientMessageId: z.string().trim().min(1, "Must not be empty").max(100, "At most 100 characters"),
+    attachments: z.array(z.string().trim().min(1, "Must not be empty").max(4096)).max(10, "At most 10 attachments").default([]),
+  })
+  .refine((d) => d.text.length > 0 || d.attachments.length > 0, { path: ["text"], message: "Must not be empty" });
+
+const UPLOAD_REFUSED = { invalid: "Not a valid upload of this chat", expired: "This upload has expired: upload the file again", missing: "This upload's file is no longer stored: upload it again" };
+
+/** The files a visitor uploaded (POST /widget/uploads tokens) as intake attachments; ValidationError on a bad token. */
+async function visitorAttachments(ctx: VisitorContext, tokens: string[]): Promise<AttachmentInput[]> {
+  const read = await Promise.all(tokens.map((token) => readUpload(ctx.config, token, ctx.accountId)));
+  const errors = read.flatMap((r, i) => (r.ok ? [] : [{ path: ["input", "attachments", String(i)], message: UPLOAD_REFUSED[r.reason] }]));
+  if (errors.length) throw new ValidationError(errors);
+  return read.map((r) => {
+    const { storageKey, name, mimeType, size } = (r as Extract<typeof r, { ok: true }>).upload;
+    return { kind: mimeType.startsWith("image/") ? "IMAGE" : "FILE", storageKey, name, mimeType, size };
+  });
+}
 
 /**
  * A visitor's message into their chat, through intake (`receiveInbound`) with the chat's thread
  * key, so it joins (and reopens) the conversation and notifies agents like any inbound message.
+ * Text, files uploaded through POST /widget/uploads (`attachments`: their tokens), or both.
  * Idempotent on `clientMessageId` (per conversation): a retry returns the first message.
  * ChannelOffError when the channel is OFF or deleted.
  */
-export async function sendVisitorMessage(ctx: VisitorContext, input: { text: string; clientMessageId: string }): Promise<{ message: Message; duplicate: boolean }> {
-  const data = parseInput(sendSchema, input);
+export async function sendVisitorMessage(
+  ctx: VisitorContext,
+  input: { text?: string | null; clientMessageId: string; attachments?: string[] | null },
+): Promise<{ message: Message; duplicate: boolean }> {
+  const data = parseInput(sendSchema, { text: input.text ?? undefined, clientMessageId: input.clientMessageId, attachments: input.attachments ?? undefined });
   const conversation = await visitorConversationRow(ctx);
   const { channel, contact } = conversation;
   if (channel.deletedAt || channel.status === "OFF") throw new ChannelOffError(channel.id);
@@ -145,7 +166,8 @@ export async function sendVisitorMessage(ctx: VisitorContext, input: { text: str
     externalId: `chat:${conversation.id}:${data.clientMessageId}`,
     threadKey: conversation.threadKey ?? `chat:${conversation.id}`,
     sender: contact ? { name: contact.name, email: contact.email, phone: contact.phone } : { name: conversation.visitorName },
-    text: data.text,
+    text: data.text || null,
+    attachments: await visitorAttachments(ctx, data.attachments),
   });
   notifyOutbox();
   return { message: result.message, duplicate: result.duplicate };

@@ -1,17 +1,21 @@
 import type http from "node:http";
+import type { Services } from "../../context.js";
+import type { RateLimitPlugins } from "../rate-limit.js";
 import { loadWidgetAssets, type WidgetAsset, type WidgetAssets } from "./widget-build.js";
+import { handleVisitorUpload } from "./widget-uploads.js";
 
 /**
  * GET /widget/loader.js and GET /widget/chat.<hash>.js: the chat widget's scripts, for any site's
  * page (a `<script src>` needs no CORS; the headers still allow fetches and COEP pages). The loader
  * is cached for 5 minutes and revalidated by ETag; the bundle's name changes with its content, so
- * it is cached for a year. Both are sent gzipped to clients that accept it.
+ * it is cached for a year. Both are sent gzipped to clients that accept it. POST /widget/uploads
+ * takes a visitor's file (src/http/routes/widget-uploads.ts).
  */
 
 const LOADER_CACHE = "public, max-age=300, stale-while-revalidate=86400";
 const BUNDLE_CACHE = "public, max-age=31536000, immutable";
 
-export function createWidgetRoutes(log: (m: string) => void) {
+export function createWidgetRoutes(log: (m: string) => void, deps: { services: Services; rateLimits?: Pick<RateLimitPlugins, "spend"> }) {
   let assets: Promise<WidgetAssets> | undefined;
   const load = () => {
     assets ??= loadWidgetAssets(log).catch((err) => {
@@ -46,8 +50,12 @@ export function createWidgetRoutes(log: (m: string) => void) {
     /** The current build (built on first use). */
     assets: load,
     /** Serves /widget/*; false for other paths. */
-    async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<boolean> {
+    async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, requestId: string): Promise<boolean> {
       if (!path.startsWith("/widget/")) return false;
+      if (path === "/widget/uploads") {
+        await handleVisitorUpload(req, res, { ...deps, requestId });
+        return true;
+      }
       if (req.method !== "GET" && req.method !== "HEAD") {
         res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" });
         res.end("Method not allowed");
