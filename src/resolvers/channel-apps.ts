@@ -1,8 +1,8 @@
 import { builder } from "../schema/builder.js";
 import { COMMON_ERRORS } from "../schema/errors.js";
-import { fromGlobalId } from "../schema/ids.js";
+import { decodeAnyGlobalId, fromGlobalId } from "../schema/ids.js";
 import { ChannelAppObject, ChannelAppResult, PartnerChannelType, RegisterChannelAppInput, RegisterChannelAppResult, UpdateChannelAppInput } from "../schema/channel-app.js";
-import { listChannelApps, listMyChannelApps, partnerAppChannels, registerChannelApp, updateChannelApp, type ChannelAppInput } from "../services/channel-apps.js";
+import { listChannelApps, listMyChannelApps, partnerAppChannels, partnerChannel, registerChannelApp, updateChannelApp, type ChannelAppInput } from "../services/channel-apps.js";
 
 builder.queryFields((t) => ({
   channelApps: t.withAuth({ agent: true }).prismaField({
@@ -14,6 +14,17 @@ builder.queryFields((t) => ({
     type: [ChannelAppObject],
     description: "Partners: the caller's own channel apps.",
     resolve: (query, _root, _args, ctx) => listMyChannelApps(ctx, query),
+  }),
+  partnerChannel: t.withAuth({ partner: true }).field({
+    type: PartnerChannelType,
+    nullable: true,
+    description: "Partners: one live channel connected to one of the caller's apps (as named by a channel.connected webhook), with its credentials; null for any other id.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      // An id that does not decode to a channel is an unknown id, like a foreign one.
+      const decoded = decodeAnyGlobalId(args.id);
+      return decoded?.typename === "Channel" ? partnerChannel(ctx, decoded.id) : null;
+    },
   }),
 }));
 

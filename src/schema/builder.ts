@@ -9,6 +9,7 @@ import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 import type { AgentContext, Context, PartnerContext, VisitorContext } from "../context.js";
 import { UnauthenticatedError, ForbiddenError } from "../services/errors.js";
+import { partnerAccessPlugin } from "./partner-access.js";
 
 /** Plugins, scalars and auth scopes only: no type definitions live here. */
 export const builder = new SchemaBuilder<{
@@ -26,10 +27,12 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  // StorableText last: it refuses NUL/unpaired surrogates in arguments inside the union wrapper.
   // Errors first: its wrapper is the outermost, so a failed auth check on a field whose payload
   // union has ForbiddenError comes back as that union member, not as a top-level error.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, StorableTextPlugin],
+  // StorableText last: it refuses NUL/unpaired surrogates in arguments inside the union wrapper.
+  // PartnerAccess inside both: a partner token reads only the fields listed in partner-access.ts,
+  // of its own apps' rows; everything else answers FORBIDDEN.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, partnerAccessPlugin, PrismaPlugin, RelayPlugin, StorableTextPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

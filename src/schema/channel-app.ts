@@ -3,7 +3,7 @@ import { builder } from "./builder.js";
 import { ChannelObject, ChannelStatusEnum, ChannelTypeEnum } from "./channel.js";
 import { AttachmentKindEnum } from "./message.js";
 import { toGlobalId } from "./ids.js";
-import { maskedCredentials, type ChannelAppCapabilities } from "../services/channel-apps.js";
+import { maskedCredentials, partnerCredentials, type ChannelAppCapabilities, type ChannelCredentialValue, type PartnerChannelRow } from "../services/channel-apps.js";
 import type { CredentialFieldDefinition } from "../services/channel-settings.js";
 
 /** Partners' channel apps (custom channel types) and what partners see of the channels connected to them. */
@@ -36,25 +36,6 @@ const CapabilitiesType = builder.objectRef<ChannelAppCapabilities>("ChannelAppCa
     richText: t.boolean({ resolve: (c) => c.richText ?? false }),
     maxAttachmentSize: t.int({ nullable: true, description: "Bytes.", resolve: (c) => c.maxAttachmentSize ?? null }),
     maxAttachments: t.int({ nullable: true, resolve: (c) => c.maxAttachments ?? null }),
-  }),
-});
-
-type PartnerChannel = { id: string; name: string; type: string; status: string; createdAt: Date; account: { id: string; name: string } };
-
-const PartnerAccountType = builder.objectRef<{ id: string; name: string }>("PartnerAccount").implement({
-  description: "What a partner sees of an account that connected its app: its id and name, nothing else.",
-  fields: (t) => ({ id: t.id({ resolve: (a) => toGlobalId("Account", a.id) }), name: t.exposeString("name") }),
-});
-
-export const PartnerChannelType = builder.objectRef<PartnerChannel>("PartnerChannel").implement({
-  description: "A channel connected to a partner's app, as its partner sees it.",
-  fields: (t) => ({
-    id: t.id({ description: "The channel's global id (use it to publish messages).", resolve: (c) => toGlobalId("Channel", c.id) }),
-    name: t.exposeString("name"),
-    type: t.field({ type: ChannelTypeEnum, resolve: (c) => c.type as "CUSTOM" }),
-    status: t.field({ type: ChannelStatusEnum, resolve: (c) => c.status as "ON" | "OFF" }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    account: t.field({ type: PartnerAccountType, resolve: (c) => c.account }),
   }),
 });
 
@@ -139,9 +120,9 @@ export const ChannelAppResult = builder.objectRef<{ app: ChannelApp }>("ChannelA
   fields: (t) => ({ app: t.field({ type: ChannelAppObject, resolve: (r) => r.app }) }),
 });
 
-type MaskedCredential = ReturnType<typeof maskedCredentials>[number];
-const ChannelCredentialType = builder.objectRef<MaskedCredential>("ChannelCredential").implement({
-  description: "A credential value of a custom channel. Secret values are never returned (value is null; isSet tells whether one is stored).",
+const ChannelCredentialType = builder.objectRef<ChannelCredentialValue>("ChannelCredential").implement({
+  description:
+    "A credential value of a custom channel. Agents never get secret values (value is null; isSet tells whether one is stored); the app's partner reads every value the account entered.",
   fields: (t) => ({
     name: t.exposeString("name"),
     label: t.exposeString("label"),
@@ -151,7 +132,30 @@ const ChannelCredentialType = builder.objectRef<MaskedCredential>("ChannelCreden
   }),
 });
 
-const CustomChannelSettingsType = builder.objectRef<{ app: ChannelApp; credentials: MaskedCredential[] }>("CustomChannelSettings").implement({
+const PartnerAccountType = builder.objectRef<{ id: string; name: string }>("PartnerAccount").implement({
+  description: "What a partner sees of an account that connected its app: its id and name, nothing else.",
+  fields: (t) => ({ id: t.id({ resolve: (a) => toGlobalId("Account", a.id) }), name: t.exposeString("name") }),
+});
+
+export const PartnerChannelType = builder.objectRef<PartnerChannelRow>("PartnerChannel").implement({
+  description: "A channel connected to a partner's app, as its partner sees it.",
+  fields: (t) => ({
+    id: t.id({ description: "The channel's global id (use it to publish messages).", resolve: (c) => toGlobalId("Channel", c.id) }),
+    name: t.exposeString("name"),
+    type: t.field({ type: ChannelTypeEnum, resolve: (c) => c.type }),
+    status: t.field({ type: ChannelStatusEnum, resolve: (c) => c.status }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    account: t.field({ type: PartnerAccountType, resolve: (c) => c.account }),
+    app: t.field({ type: ChannelAppObject, description: "The app the account connected.", resolve: (c) => c.channelApp! }),
+    credentials: t.field({
+      type: [ChannelCredentialType],
+      description: "The values the account entered in the app's connection form, secret ones included (only the app's partner reads these).",
+      resolve: (c) => (c.channelApp ? partnerCredentials(c.channelApp.credentialFields as unknown as CredentialFieldDefinition[], (c.credentials ?? {}) as Record<string, string>) : []),
+    }),
+  }),
+});
+
+const CustomChannelSettingsType = builder.objectRef<{ app: ChannelApp; credentials: ChannelCredentialValue[] }>("CustomChannelSettings").implement({
   fields: (t) => ({
     app: t.field({ type: ChannelAppObject, resolve: (s) => s.app }),
     credentials: t.field({ type: [ChannelCredentialType], resolve: (s) => s.credentials }),
@@ -162,11 +166,14 @@ builder.prismaObjectFields(ChannelObject, (t) => ({
   custom: t.field({
     type: CustomChannelSettingsType,
     nullable: true,
-    description: "CUSTOM channels: the app and the credential values (secret ones masked).",
+    description: "CUSTOM channels: the app and the credential values (secret ones masked, except for the app's partner).",
     select: { type: true, credentials: true, channelApp: true },
-    resolve: (c) =>
-      c.type === "CUSTOM" && c.channelApp
-        ? { app: c.channelApp, credentials: maskedCredentials(c.channelApp.credentialFields as unknown as CredentialFieldDefinition[], (c.credentials ?? {}) as Record<string, string>) }
-        : null,
+    resolve: (c, _args, ctx) => {
+      if (c.type !== "CUSTOM" || !c.channelApp) return null;
+      const fields = c.channelApp.credentialFields as unknown as CredentialFieldDefinition[];
+      const values = (c.credentials ?? {}) as Record<string, string>;
+      const ownPartner = ctx.kind === "partner" && ctx.partnerId === c.channelApp.partnerId;
+      return { app: c.channelApp, credentials: ownPartner ? partnerCredentials(fields, values) : maskedCredentials(fields, values) };
+    },
   }),
 }));

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { ChannelApp, Prisma } from "../generated/prisma/client.js";
+import type { Channel, ChannelApp, Prisma } from "../generated/prisma/client.js";
 import type { AgentContext, PartnerContext } from "../context.js";
 import type { CredentialFieldDefinition } from "./channel-settings.js";
+import { globalId } from "./deliveries.js";
 import { NotFoundError } from "./errors.js";
 import { name, parseInput } from "./validation.js";
 import { validateOutboundUrl } from "./outbound-url.js";
@@ -119,20 +120,118 @@ export function listChannelApps(ctx: AgentContext, query: AppQuery = {}) {
   return ctx.prisma.channelApp.findMany({ ...query, orderBy: [{ name: "asc" }, { createdAt: "asc" }] });
 }
 
+/** What a partner sees of a channel connected to one of its apps (PartnerChannel). */
+const partnerChannelSelect = {
+  id: true,
+  name: true,
+  type: true,
+  status: true,
+  createdAt: true,
+  channelAppId: true,
+  credentials: true,
+  channelApp: true,
+  account: { select: { id: true, name: true } },
+} satisfies Prisma.ChannelSelect;
+
+export type PartnerChannelRow = Prisma.ChannelGetPayload<{ select: typeof partnerChannelSelect }>;
+
 /**
- * The live channels connected to one of the calling partner's apps, across accounts: only the
- * channel's id, name, type and status and the account's id and name, nothing else of those accounts.
+ * The live channels connected to one of the calling partner's apps, across accounts: the
+ * channel's id, name, type, status and credentials and the account's id and name, nothing else of
+ * those accounts.
  */
-export async function partnerAppChannels(ctx: PartnerContext, appId: string) {
-  const rows = await ctx.prisma.channel.findMany({
-    where: { channelAppId: appId, deletedAt: null, channelApp: { partnerId: ctx.partnerId } },
-    select: { id: true, name: true, type: true, status: true, createdAt: true, account: { select: { id: true, name: true } } },
+export function partnerAppChannels(ctx: PartnerContext, appId: string): Promise<PartnerChannelRow[]> {
+  return ctx.prisma.channel.findMany({
+    where: { channelAppId: appId, deletedAt: null, type: "CUSTOM", channelApp: { partnerId: ctx.partnerId } },
+    select: partnerChannelSelect,
     orderBy: { createdAt: "asc" },
   });
-  return rows;
+}
+
+/** One live channel connected to one of the calling partner's apps; null for any other id (deleted channels too). */
+export function partnerChannel(ctx: PartnerContext, channelId: string): Promise<PartnerChannelRow | null> {
+  return ctx.prisma.channel.findFirst({ where: { id: channelId, deletedAt: null, type: "CUSTOM", channelApp: { partnerId: ctx.partnerId } }, select: partnerChannelSelect });
+}
+
+export interface ChannelCredentialValue {
+  name: string;
+  label: string;
+  secret: boolean;
+  isSet: boolean;
+  value: string | null;
 }
 
 /** The credential values of a custom channel as shown to agents: secret values are never returned. */
-export function maskedCredentials(fields: CredentialFieldDefinition[], values: Record<string, string>) {
+export function maskedCredentials(fields: CredentialFieldDefinition[], values: Record<string, string>): ChannelCredentialValue[] {
   return fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, isSet: !!values[f.name], value: f.secret ? null : (values[f.name] ?? null) }));
+}
+
+/**
+ * The credential values of a custom channel as its app's partner reads them: every value the
+ * account entered, secret ones included (the app asked for them to act for the account). Only the
+ * partner owning the app may be given this.
+ */
+export function partnerCredentials(fields: CredentialFieldDefinition[], values: Record<string, string>): ChannelCredentialValue[] {
+  return fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, isSet: !!values[f.name], value: values[f.name] ?? null }));
+}
+
+/** Row checks of one partner request (see src/schema/partner-access.ts), each lookup made once. */
+export interface PartnerOwnership {
+  partnerId: string;
+  /** Whether `appId` is one of the partner's apps. */
+  ownsApp(appId: unknown): Promise<boolean>;
+  /** Whether `channelId` is a CUSTOM channel of one of the partner's apps (deleted ones included: their messages stay the partner's). */
+  ownsChannel(channelId: unknown): Promise<boolean>;
+}
+
+/** The ownership checks for one partner request; lookups are remembered for the request. */
+export function partnerOwnership(ctx: Pick<PartnerContext, "prisma" | "partnerId">): PartnerOwnership {
+  let apps: Promise<Set<string>> | undefined;
+  const channels = new Map<string, Promise<boolean>>();
+  const appIds = () => (apps ??= ctx.prisma.channelApp.findMany({ where: { partnerId: ctx.partnerId }, select: { id: true } }).then((rows) => new Set(rows.map((r) => r.id))));
+  return {
+    partnerId: ctx.partnerId,
+    async ownsApp(appId) {
+      return typeof appId === "string" && (await appIds()).has(appId);
+    },
+    ownsChannel(channelId) {
+      if (typeof channelId !== "string") return Promise.resolve(false);
+      let owned = channels.get(channelId);
+      if (!owned) {
+        owned = ctx.prisma.channel
+          .findFirst({ where: { id: channelId, type: "CUSTOM", channelApp: { partnerId: ctx.partnerId } }, select: { id: true } })
+          .then((row) => row !== null);
+        channels.set(channelId, owned);
+      }
+      return owned;
+    },
+  };
+}
+
+/**
+ * Tells the app's partner that an account connected (`channel.connected`) or disconnected
+ * (`channel.disconnected`, the channel was deleted) one of its app's channels: a PARTNER_WEBHOOK
+ * delivery written in the caller's transaction, signed and retried like reply webhooks. The body
+ * names the channel, the app and the account; `channel.connected` also lists the credential
+ * fields, with the values of non-secret ones (secret values stay out of the queued body: read them
+ * with `partnerChannel(id) { credentials }`). Nothing is queued for a channel without an app.
+ */
+export async function queueChannelLifecycleWebhook(tx: Prisma.TransactionClient, event: "channel.connected" | "channel.disconnected", channel: Channel): Promise<void> {
+  if (channel.type !== "CUSTOM" || !channel.channelAppId) return;
+  const [app, account] = await Promise.all([
+    tx.channelApp.findUniqueOrThrow({ where: { id: channel.channelAppId }, select: { id: true, credentialFields: true } }),
+    tx.account.findUniqueOrThrow({ where: { id: channel.accountId }, select: { id: true, name: true } }),
+  ]);
+  const common = { type: event, app: { id: globalId("ChannelApp", app.id) }, account: { id: globalId("Account", account.id), name: account.name } };
+  const payload =
+    event === "channel.connected"
+      ? {
+          ...common,
+          channel: { id: globalId("Channel", channel.id), name: channel.name, status: channel.status, createdAt: channel.createdAt.toISOString() },
+          credentials: maskedCredentials(app.credentialFields as unknown as CredentialFieldDefinition[], (channel.credentials ?? {}) as Record<string, string>).map(
+            ({ name, secret, isSet, value }) => ({ name, secret, isSet, value }),
+          ),
+        }
+      : { ...common, channel: { id: globalId("Channel", channel.id), name: channel.name, disconnectedAt: (channel.deletedAt ?? new Date()).toISOString() } };
+  await tx.outboundDelivery.create({ data: { accountId: channel.accountId, kind: "PARTNER_WEBHOOK", channelId: channel.id, payload: payload as Prisma.InputJsonValue } });
 }

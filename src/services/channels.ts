@@ -11,6 +11,7 @@ import { name, parseInput } from "./validation.js";
 import { queueMessengerGreeting } from "../transports/meta/graph-api.js";
 import { recordChatWidgetChanged } from "./chat-widget-config.js";
 import { checkRoutingTargetsSeeInbox } from "./routing.js";
+import { queueChannelLifecycleWebhook } from "./channel-apps.js";
 
 type SettingsInput = Record<string, unknown> | null | undefined;
 
@@ -200,6 +201,7 @@ export async function connectChannel(ctx: AgentContext, input: ConnectChannelInp
         await tx.channelRoutingTeam.createMany({ data: routing.teamIds.map((teamId) => ({ accountId: ctx.accountId, channelId: created.id, teamId })) });
         const greeting = messengerGreeting(created);
         if (greeting) await queueMessengerGreeting(tx, created, greeting);
+        await queueChannelLifecycleWebhook(tx, "channel.connected", created);
         return created;
       });
     }),
@@ -304,9 +306,9 @@ export async function updateChannel(ctx: AgentContext, channelId: string, input:
       });
       const greeting = messengerGreeting(updated);
       if (greeting !== messengerGreeting(channel) && greeting !== null) await queueMessengerGreeting(tx, updated, greeting);
+      await recordChatWidgetChanged(tx, updated);
       return updated;
     }),
-      await recordChatWidgetChanged(tx, updated);
   );
 }
 
@@ -330,9 +332,14 @@ export async function setChannelStatus(ctx: AgentContext, channelId: string, sta
 export async function deleteChannel(ctx: AgentContext, channelId: string): Promise<{ id: string }> {
   const channel = await getChannel(ctx, channelId);
   requireManage(ctx, channel.type, "delete");
-  await ctx.prisma.channel.update({
-    where: { id: channel.id },
-    data: { deletedAt: new Date(), status: "OFF", emailAddress: null, facebookPageId: null, phoneNumber: null, inboundSecretHash: null },
+  await ctx.prisma.$transaction(async (tx) => {
+    const deletedAt = new Date();
+    // Only the delete that takes the channel away tells its partner (a concurrent second one changes nothing).
+    const deleted = await tx.channel.updateMany({
+      where: { id: channel.id, accountId: ctx.accountId, deletedAt: null },
+      data: { deletedAt, status: "OFF", emailAddress: null, facebookPageId: null, phoneNumber: null, inboundSecretHash: null },
+    });
+    if (deleted.count) await queueChannelLifecycleWebhook(tx, "channel.disconnected", { ...channel, deletedAt, status: "OFF" });
   });
   return { id: channel.id };
 }

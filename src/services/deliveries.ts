@@ -36,21 +36,29 @@ export type DeliveryConfig = Pick<Config, "transports" | "dataDir" | "jwt" | "ou
 const STRICT_OUTBOUND: OutboundConfig = { allowPrivate: [], requireHttps: true };
 
 /** Relay's global id encoding (base64 of "Type:id"), so partners see the ids the API takes. */
-const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+export const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 
 /**
  * The body of a partner webhook, snapshotted when the reply is written (the worker adds
  * `deliveryId`). Ids are global ids: `message.id` is what `updateDeliveryStatus` takes.
+ * `recipient` says where to deliver: the contact's handle on this channel (the `sender.handle`
+ * the partner published with; the alphabetically first if it has several), phone and email.
  */
-export function buildWebhookPayload(args: {
-  message: Message;
-  attachments: Pick<OutboundAttachment, "kind" | "url" | "name" | "mimeType" | "size">[];
-  conversation: Conversation & { contact: Contact | null };
-  channelId: string;
-  inReplyToExternalId: string | null;
-}) {
+export async function buildWebhookPayload(
+  tx: Prisma.TransactionClient,
+  args: {
+    message: Message;
+    attachments: Pick<OutboundAttachment, "kind" | "url" | "name" | "mimeType" | "size">[];
+    conversation: Conversation & { contact: Contact | null };
+    channelId: string;
+    inReplyToExternalId: string | null;
+  },
+) {
   const { message, conversation } = args;
   const contact = conversation.contact;
+  const handle = contact
+    ? await tx.contactHandle.findFirst({ where: { accountId: message.accountId, contactId: contact.id, channelId: args.channelId }, orderBy: { handle: "asc" }, select: { handle: true } })
+    : null;
   return {
     type: "message.created",
     message: {
@@ -67,6 +75,7 @@ export function buildWebhookPayload(args: {
     contact: contact
       ? { id: globalId("Contact", contact.id), name: contact.name, email: contact.email, phone: contact.phone }
       : { id: null, name: conversation.visitorName, email: conversation.visitorEmail, phone: null },
+    recipient: { handle: handle?.handle ?? null, phone: contact?.phone ?? null, email: contact ? contact.email : conversation.visitorEmail },
   };
 }
 

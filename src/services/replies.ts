@@ -256,7 +256,7 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
   });
   if (custom) {
     // Snapshot the webhook body now: the delivery must not depend on later edits or deletions.
-    const payload = buildWebhookPayload({ message, attachments, conversation: full, channelId: channel.id, inReplyToExternalId: inReplyTo?.externalId ?? null });
+    const payload = await buildWebhookPayload(tx, { message, attachments, conversation: full, channelId: channel.id, inReplyToExternalId: inReplyTo?.externalId ?? null });
     await tx.outboundDelivery.create({ data: { accountId: ctx.accountId, kind: "PARTNER_WEBHOOK", messageId: message.id, channelId: channel.id, payload: payload as Prisma.InputJsonValue } });
   } else if (transportKind) {
     await queueTransportDelivery(tx, ctx.config.transports, { kind: transportKind, message, conversation: full, channel: route?.via ?? channel, inReplyTo, attachments, lastInboundAt });
