@@ -10,7 +10,8 @@ import { matchOrCreateContact, type SenderIdentity } from "./contacts.js";
 import { routeNewConversation, specificTargetsSql } from "./routing.js";
 import { parseInput } from "./validation.js";
 import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-automation.js";
-import { richTextProblem, sanitizeRichText } from "./rich-text.js";
+import { richTextProblem } from "./rich-text.js";
+import { prepareEmailHtmlOffThread } from "./rich-text-offload.js";
 import { searchableText } from "./search.js";
 
 /**
@@ -348,21 +349,21 @@ const publishSchema = z
       handle: z.string().trim().max(255).nullish(),
     }),
     text: z.string().max(100_000).nullish(),
-    // Sanitized once its size is checked, so that the refine below sees what will be stored: a
-    // body that sanitizes to nothing (only a script, say) counts as no rich text.
-    // Bounded before it is parsed (size and nesting: RICH_TEXT_LIMITS), then sanitized.
+    // Bounded before it is parsed (size and nesting: RICH_TEXT_LIMITS); sanitized after parsing,
+    // off the event loop when large (publishInboundMessage).
     richText: z
       .string()
       .nullish()
-      .transform((html, check) => {
+      .superRefine((html, check) => {
         const problem = html == null ? null : richTextProblem(html);
         if (problem) check.addIssue({ code: "custom", message: problem });
-        return html == null || problem ? null : sanitizeRichText(html);
       }),
     attachments: z.array(attachmentSchema).max(50).nullish(),
     subject: z.string().trim().max(500).nullish(),
   })
   .refine((v) => v.text || v.richText || v.attachments?.length, { message: "A message needs text, rich text or an attachment", path: ["text"] });
+
+const NEEDS_CONTENT = "A message needs text, rich text or an attachment";
 
 export type PublishInput = z.input<typeof publishSchema> & { channelId: string };
 
@@ -386,6 +387,9 @@ export async function publishInboundMessage(ctx: PartnerContext, input: PublishI
   const data = parseInput(publishSchema, input);
   // What the partner sent, not what survived sanitizing: an app without rich text refuses any.
   checkCapabilities(channel, { richText: input.richText, attachments: data.attachments as AttachmentInput[] | undefined });
+  // Sanitized as stored; a body that sanitizes to nothing (only a script, say) counts as none.
+  const richText = data.richText ? (await prepareEmailHtmlOffThread(data.richText, false)).richText || null : null;
+  if (!data.text && !richText && !data.attachments?.length) throw ValidationError.field(["input", "text"], NEEDS_CONTENT);
   return receiveInbound(ctx.prisma, {
     accountId: channel.accountId,
     channel,
@@ -394,7 +398,7 @@ export async function publishInboundMessage(ctx: PartnerContext, input: PublishI
     newThread: channel.threadingModel === "NEW_THREAD_PER_MESSAGE",
     sender: data.sender,
     text: data.text,
-    richText: data.richText,
+    richText,
     attachments: (data.attachments ?? undefined) as AttachmentInput[] | undefined,
     subject: data.subject,
   });
