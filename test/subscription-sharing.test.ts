@@ -168,6 +168,35 @@ describe("a shared subscription result never crosses inbox membership", () => {
     twin.close();
   });
 
+  test("a resumed subscriber (another `after`) shares live executions, and still gets its own replay", async () => {
+    const email = `${externalId("pat")}@example.test`;
+    const early = await cursor();
+    await publish("s", email, "missed by the twin");
+    const now = await cursor();
+    const narrow = await subscribe(users.n, "ws", now);
+    const twin = await subscribe(users.twin, "ws", early);
+    expect((await twin.waitFor(1)).map((r) => r.messageAdded.text)).toEqual(["missed by the twin"]);
+    const before = { ...sharedExecutionStats };
+    await publish("s", email, "live to both");
+    const [[n], tw] = await Promise.all([narrow.waitFor(1), twin.waitFor(2)]);
+    expect(n.messageAdded.text).toBe("live to both");
+    expect(tw[1]).toEqual(n);
+    expect(sharedExecutionStats.executed - before.executed).toBe(1);
+    narrow.close();
+    twin.close();
+  });
+
+  test("variables that shape the result are never left out of the group", async () => {
+    const { variablesResultsDependOn } = await import("../src/realtime/subscriber-scope.js");
+    const { getSchema } = await import("../src/schema/index.js");
+    const schema = getSchema();
+    const doc = parse("subscription($after: String, $inbox: ID) { messageAdded(after: $after, inboxId: $inbox) { text } }");
+    expect(variablesResultsDependOn(schema, doc, null, { after: "7", inbox: "I" })).toEqual({ inbox: "I" });
+    // $after also used below the root field: kept.
+    const reused = parse("subscription($after: String) { messageAdded(after: $after) { conversation { messages(after: $after) { edges { node { text } } } } } }");
+    expect(variablesResultsDependOn(schema, reused, null, { after: "7" })).toEqual({ after: "7" });
+  });
+
   for (const transport of ["ws", "sse"] as const) {
     test(`${transport}: a membership or role change mid-stream changes what later results show`, async () => {
       const email = `${externalId("pat")}@example.test`;

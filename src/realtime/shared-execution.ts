@@ -3,7 +3,7 @@ import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 import type { RealtimeEvent } from "./pubsub.js";
 import { PUSH, type PushableIterator } from "./stream.js";
-import { selectsPerCallerField, sharedContextFor, subscriberScopeOf } from "./subscriber-scope.js";
+import { selectsPerCallerField, sharedContextFor, subscriberScopeOf, variablesResultsDependOn } from "./subscriber-scope.js";
 
 /**
  * One event, many subscribers: a subscription event is executed once per server for every
@@ -39,7 +39,7 @@ export const sharedExecutionStats = { executed: 0, shared: 0 };
 function operationKey(args: ExecutionArgs): string {
   let doc = documentIds.get(args.document);
   if (doc === undefined) documentIds.set(args.document, (doc = nextDocumentId++));
-  return `${doc}|${args.operationName ?? ""}|${JSON.stringify(args.variableValues ?? {})}`;
+  return `${doc}|${args.operationName ?? ""}|${JSON.stringify(variablesResultsDependOn(args.schema, args.document, args.operationName, args.variableValues))}`;
 }
 
 /**

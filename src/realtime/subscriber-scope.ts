@@ -1,4 +1,4 @@
-import { getNamedType, isAbstractType, isObjectType, Kind, type DocumentNode, type GraphQLSchema, type SelectionSetNode } from "graphql";
+import { getNamedType, getOperationAST, isAbstractType, isObjectType, Kind, visit, type DocumentNode, type GraphQLSchema, type SelectionSetNode } from "graphql";
 import type { AgentContext, Context } from "../context.js";
 
 /**
@@ -121,3 +121,45 @@ export function selectsPerCallerField(schema: GraphQLSchema, document: DocumentN
   return hit;
 }
 const perCallerDocuments = new WeakMap<DocumentNode, boolean>();
+
+/**
+ * The variables a subscription's results depend on: all of them but those that only choose where
+ * its stream starts, i.e. variables used nowhere but as a root field's argument declared
+ * `extensions: { streamOnly: true }` (the `after` cursor of resuming clients). Leaving them out
+ * of the group key lets a resumed subscriber share live executions with everyone else.
+ */
+export function variablesResultsDependOn(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  const values = variables ?? {};
+  const skip = streamOnlyVariables(schema, document, operationName ?? null);
+  if (skip.size === 0) return values;
+  const kept: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) if (!skip.has(name)) kept[name] = value;
+  return kept;
+}
+
+const streamOnlyByDocument = new WeakMap<DocumentNode, Map<string | null, Set<string>>>();
+function streamOnlyVariables(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): Set<string> {
+  let byOperation = streamOnlyByDocument.get(document);
+  if (!byOperation) streamOnlyByDocument.set(document, (byOperation = new Map()));
+  let found = byOperation.get(operationName);
+  if (found) return found;
+  found = new Set();
+  const operation = getOperationAST(document, operationName);
+  const root = schema.getSubscriptionType();
+  const candidates = new Map<string, number>();
+  for (const s of operation?.operation === "subscription" ? operation.selectionSet.selections : []) {
+    if (s.kind !== Kind.FIELD) continue;
+    const field = root?.getFields()[s.name.value];
+    for (const arg of s.arguments ?? []) {
+      const def = field?.args.find((a) => a.name === arg.name.value);
+      if (def?.extensions?.streamOnly === true && arg.value.kind === Kind.VARIABLE) candidates.set(arg.value.name.value, (candidates.get(arg.value.name.value) ?? 0) + 1);
+    }
+  }
+  if (candidates.size > 0) {
+    const uses = new Map<string, number>();
+    visit(document, { VariableDefinition: () => false, Variable: (node) => void uses.set(node.name.value, (uses.get(node.name.value) ?? 0) + 1) });
+    for (const [name, count] of candidates) if (uses.get(name) === count) found.add(name);
+  }
+  byOperation.set(operationName, found);
+  return found;
+}

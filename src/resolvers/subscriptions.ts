@@ -23,8 +23,9 @@ function loadFor<T extends object>(event: unknown, query: object, ctx: Context, 
   return sharedLoad(`${e.accountId}:${e.seq}:${JSON.stringify(query)}`, async () => withEventCursor(await row(), e));
 }
 
-const afterArg = (t: { arg: { string: (o: { description: string }) => unknown } }) =>
-  t.arg.string({ description: "Resume: the `eventCursor` of the last event received. Missed events are replayed first, in order." });
+// streamOnly: the cursor only chooses where the stream starts, so results are shared across it (subscriber-scope.ts).
+const afterArg = (t: { arg: { string: (o: { description: string; extensions: Record<string, unknown> }) => unknown } }) =>
+  t.arg.string({ description: "Resume: the `eventCursor` of the last event received. Missed events are replayed first, in order.", extensions: { streamOnly: true } });
 
 type SubscriptionFields = Parameters<Parameters<typeof builder.subscriptionFields>[0]>[0];
 

@@ -94,7 +94,7 @@ builder.subscriptionFields((t) => ({
   visitorMessageAdded: t.withAuth({ visitor: true }).field({
     type: VisitorMessageType,
     description: "Visitor token only: agents' (and the bot's) replies in the visitor's chat, never comments. Over WebSocket or SSE.",
-    args: { after: t.arg.string({ description: "Resume: the `eventCursor` of the last message received." }) },
+    args: { after: t.arg.string({ description: "Resume: the `eventCursor` of the last message received.", extensions: { streamOnly: true } }) },
     subscribe: (_root, args, ctx) => visitorMessageStream(ctx, { after: args.after }),
     resolve: async (event, _args, ctx) => {
       const e = event as unknown as RealtimeEvent;
