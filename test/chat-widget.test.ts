@@ -74,7 +74,7 @@ describe("a visitor chats with an agent", () => {
     expect(welcome.visitorMessageAdded.text).toBe("Welcome to Acme!");
 
     const sent = await t.client(chat.visitorToken).request(WidgetSendVisitorMessageDocument, { input: { text: "Hello, my order is late", clientMessageId: "c-1" } });
-    expect(sent.sendVisitorMessage).toMatchObject({ __typename: "SendVisitorMessageResult", duplicate: false, message: { direction: "INBOUND", text: "Hello, my order is late" } });
+    expect(sent.sendVisitorMessage).toMatchObject({ __typename: "SendVisitorMessageResult", duplicate: false, sentMessage: { direction: "INBOUND", text: "Hello, my order is late" } });
     const again = await t.client(chat.visitorToken).request(WidgetSendVisitorMessageDocument, { input: { text: "Hello, my order is late", clientMessageId: "c-1" } });
     expect(again.sendVisitorMessage).toMatchObject({ duplicate: true });
 

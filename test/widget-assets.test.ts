@@ -208,7 +208,7 @@ describe("attachments from the visitor", () => {
     expect(bad.sendVisitorMessage).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["input", "attachments", "0"] }] });
     const sent = await visitor.request(WaSendWithFilesDocument, { input: { clientMessageId: "f1", attachments: [file.upload] } });
     if (sent.sendVisitorMessage.__typename !== "SendVisitorMessageResult") throw new Error(JSON.stringify(sent.sendVisitorMessage));
-    expect(sent.sendVisitorMessage.message).toMatchObject({ text: null, attachments: [{ kind: "FILE", name: "order.txt", mimeType: "text/plain", size: 11 }] });
+    expect(sent.sendVisitorMessage.sentMessage).toMatchObject({ text: null, attachments: [{ kind: "FILE", name: "order.txt", mimeType: "text/plain", size: 11 }] });
 
     const stored = await t.prisma.attachment.findFirstOrThrow({ where: { message: { conversation: { channelId: fromGlobalId(channel.id, "Channel") } } } });
     expect(stored).toMatchObject({ name: "order.txt", size: 11 });

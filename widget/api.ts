@@ -49,7 +49,7 @@ const CONFIG = `query InboxChatWidget($channelId: ID!) { chatWidget(channelId: $
 const START = `mutation InboxChatStart($input: StartChatInput!) { startChat(input: $input) { __typename
   ... on StartChatResult { visitorToken conversationId } ... on Error { errorMessage: message } } }`;
 const SEND = `mutation InboxChatSend($input: SendVisitorMessageInput!) { sendVisitorMessage(input: $input) { __typename
-  ... on SendVisitorMessageResult { message { ${MESSAGE} } } ... on Error { errorMessage: message } } }`;
+  ... on SendVisitorMessageResult { sentMessage { ${MESSAGE} } } ... on Error { errorMessage: message } } }`;
 const END = `mutation InboxChatEnd($input: EndChatInput!) { endChat(input: $input) { __typename
   ... on EndChatResult { transcriptSentTo } ... on Error { errorMessage: message } } }`;
 const HISTORY = `query InboxChatHistory { visitorConversation { id status eventCursor messages { ${MESSAGE} } } }`;
@@ -116,7 +116,7 @@ export function createApi(base: string) {
       return body.upload;
     },
     send: async (token: string, input: { text: string; clientMessageId: string; attachments?: string[] }) =>
-      unwrap((await call<{ sendVisitorMessage: { __typename: string; errorMessage?: string; message: ChatMessage } }>(SEND, { input }, token)).sendVisitorMessage, "SendVisitorMessageResult").message,
+      unwrap((await call<{ sendVisitorMessage: { __typename: string; errorMessage?: string; sentMessage: ChatMessage } }>(SEND, { input }, token)).sendVisitorMessage, "SendVisitorMessageResult").sentMessage,
     end: async (token: string, transcriptEmail?: string) =>
       unwrap((await call<{ endChat: { __typename: string; errorMessage?: string; transcriptSentTo: string | null } }>(END, { input: { transcriptEmail } }, token)).endChat, "EndChatResult").transcriptSentTo,
     history: (token: string) =>

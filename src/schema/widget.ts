@@ -119,7 +119,8 @@ export const SendVisitorMessageInput = builder.inputType("SendVisitorMessageInpu
 
 export const SendVisitorMessageResult = builder.objectRef<{ message: VisitorMessage; duplicate: boolean }>("SendVisitorMessageResult").implement({
   fields: (t) => ({
-    message: t.field({ type: VisitorMessageType, resolve: (r) => r.message }),
+    sentMessage: t.field({ type: VisitorMessageType, description: "The visitor's message as stored.", resolve: (r) => r.message }),
+    message: t.field({ type: VisitorMessageType, deprecationReason: "Use sentMessage (message collides with Error.message in a union selection).", resolve: (r) => r.message }),
     duplicate: t.exposeBoolean("duplicate", { description: "True when this clientMessageId had been sent before: nothing was written." }),
   }),
 });
