@@ -55,6 +55,14 @@ const END = `mutation InboxChatEnd($input: EndChatInput!) { endChat(input: $inpu
 const HISTORY = `query InboxChatHistory { visitorConversation { id status eventCursor messages { ${MESSAGE} } } }`;
 const CHANGES = `subscription InboxChatChanges($channelId: ID!) { chatWidgetChanged(channelId: $channelId) { ${WIDGET} } }`;
 const LIVE = `subscription InboxChatLive($after: String) { visitorMessageAdded(after: $after) { ${MESSAGE} eventCursor } }`;
+const TYPING = `mutation InboxChatTyping($typing: Boolean!) { setVisitorTyping(typing: $typing) { __typename } }`;
+const AGENT_TYPING = `subscription InboxChatAgentTyping { visitorTypingChanged { typing authorName expiresAt } }`;
+
+export interface AgentTyping {
+  typing: boolean;
+  authorName: string | null;
+  expiresAt: string;
+}
 
 /** A GraphQL error the widget reacts to: `code` UNAUTHENTICATED or NOT_FOUND means the stored chat is gone. */
 export class ApiError extends Error {
@@ -129,6 +137,13 @@ export function createApi(base: string) {
      */
     live: (token: string, after: string | null, onMessage: (m: ChatMessage) => void, signal: AbortSignal) =>
       stream<{ visitorMessageAdded: ChatMessage }>(LIVE, { after }, token, (d) => onMessage(d.visitorMessageAdded), signal),
+
+    /** Tells the agents the visitor is typing (or stopped). */
+    typing: (token: string, typing: boolean) => call(TYPING, { typing }, token).then(() => undefined),
+
+    /** Agents starting and stopping to type a reply, live over SSE; resolves when the stream ends. */
+    agentTyping: (token: string, onTyping: (t: AgentTyping) => void, signal: AbortSignal) =>
+      stream<{ visitorTypingChanged: AgentTyping }>(AGENT_TYPING, {}, token, (d) => onTyping(d.visitorTypingChanged), signal),
 
     /** The channel's settings each time an admin changes them; `onOpen` once the stream is established. */
     changes: (channelId: string, onChange: (config: WidgetConfig | null) => void, onOpen: () => void, signal: AbortSignal) =>

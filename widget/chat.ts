@@ -8,6 +8,7 @@
 import { ApiError, createApi, type Attachment, type ChatMessage, type WidgetConfig } from "./api.js";
 import { chatStore, h, icon, ICON_CHAT, ICON_CLIP, ICON_CLOSE, textOn, type StoredChat } from "./dom.js";
 import { CSS } from "./styles.js";
+import { createTyping } from "./typing.js";
 
 const REPLY_TIME: Record<string, string> = { FEW_MINUTES: "a few minutes", FEW_HOURS: "a few hours", ONE_DAY: "a day" };
 /** Settings and availability are read again this often while the page is visible (and on focus). */
@@ -41,6 +42,7 @@ function boot() {
   const sub = h("div", { class: "sub" });
   const notice = h("div", { class: "notice", role: "status", hidden: true });
   const log = h("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  const typingNote = h("div", { class: "typing", role: "status", "aria-live": "polite", hidden: true });
   const consentBox = h("input", { type: "checkbox", id: "inbox-chat-consent" });
   const consentText = h("label", { for: "inbox-chat-consent" });
   const consent = h("div", { class: "consent", hidden: true }, consentBox, consentText);
@@ -68,6 +70,7 @@ function boot() {
     h("div", { class: "head" }, faces, h("div", { class: "titles" }, title, sub), end, close),
     notice,
     log,
+    typingNote,
     ending,
     consent,
     error,
@@ -175,7 +178,13 @@ function boot() {
     render();
   }
 
+  const typing = createTyping(api, () => chat?.token ?? null, (text) => {
+    typingNote.textContent = text ?? "";
+    typingNote.hidden = !text;
+  });
+
   function forget() {
+    typing.replied();
     chat = null;
     store.save(null);
     live?.abort();
@@ -214,6 +223,7 @@ function boot() {
   function follow() {
     if (!chat || live) return;
     const controller = (live = new AbortController());
+    void typing.follow(controller.signal);
     let delay = 1000;
     const loop = async () => {
       while (chat && !controller.signal.aborted) {
@@ -224,6 +234,7 @@ function boot() {
             (m) => {
               delay = 1000;
               saveCursor(m.eventCursor);
+              typing.replied();
               remember([m]);
             },
             controller.signal,
@@ -284,6 +295,7 @@ function boot() {
     };
     messages.set(local.id, local);
     input.value = "";
+    typing.stop();
     renderMessages();
     try {
       if (!chat) {
@@ -368,6 +380,7 @@ function boot() {
     e.preventDefault();
     void submit();
   });
+  input.addEventListener("input", () => (input.value.trim() ? typing.keystroke() : typing.stop()));
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

@@ -55,5 +55,6 @@ textarea { flex: 1; resize: none; font: inherit; border: 1px solid #d0d7de; bord
 .attach { border: 0; background: transparent; color: #57606a; width: 36px; height: 40px; padding: 6px; }
 .attach svg { width: 100%; height: 100%; fill: currentColor; }
 .msg .file { display: block; margin-top: 4px; color: inherit; text-decoration: underline; font-size: 13px; }
+.typing { font-size: 12px; color: #57606a; padding: 4px 14px; background: #f6f8fa; font-style: italic; }
 .error { color: #cf222e; font-size: 12px; padding: 0 14px 8px; }
 `;

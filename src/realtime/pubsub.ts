@@ -13,9 +13,26 @@ export interface RealtimeEvent {
   payload: Record<string, unknown>;
 }
 
+/**
+ * Someone typing in a conversation: ephemeral (never stored, never replayed), so it travels on its
+ * own topic beside the outbox's events. It holds until `expiresAt` unless renewed or cleared.
+ */
+export interface TypingSignal {
+  conversationId: string;
+  inboxId: string;
+  typing: boolean;
+  /** VISITOR: the customer (chat visitor); AGENT: a user of the account. */
+  actor: "VISITOR" | "AGENT";
+  userId: string | null;
+  /** An agent writing an internal comment: shown to other agents only, never to the customer. */
+  private: boolean;
+  expiresAt: string;
+}
+
 /** Topics, each keyed by account id so no event can reach another account's subscribers. */
 export type Events = {
   "account:event": [accountId: string, event: RealtimeEvent];
+  "account:typing": [accountId: string, signal: TypingSignal];
 };
 
 export type AppPubSub = PubSub<Events>;

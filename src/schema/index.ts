@@ -52,3 +52,5 @@ import "./form-submission.js";
 import "../resolvers/widget.js";
 import "../resolvers/forms.js";
 import "../resolvers/calls.js";
+import "./typing.js";
+import "../resolvers/typing.js";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Prisma } from "../generated/prisma/client.js";
+import type { Config } from "../config.js";
 import type { VisitorContext } from "../context.js";
 import type { EmailPayload } from "../transports/email/send.js";
 import type { ChatSettings } from "./channel-settings.js";
@@ -8,9 +9,9 @@ import { NotFoundError } from "./errors.js";
 import { email, parseInput } from "./validation.js";
 
 /**
- * The end of a chat, from the visitor's side: the widget forgets the chat, and when the visitor
- * gave an address (now, when starting, or as a known contact) a transcript is emailed through the
- * outbound queue, from the channel's transcript address.
+ * Chat transcripts: when a chat ends, by the visitor (endChat) or by an agent closing it, and the
+ * visitor gave an address (when ending, when starting, or as a known contact), the conversation is
+ * emailed to them through the outbound queue, from the channel's transcript address.
  */
 
 /** Messages a transcript holds at most (the latest). */
@@ -20,27 +21,43 @@ const endSchema = z.object({ transcriptEmail: email().optional() });
 
 const clock = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
 
+type Db = Prisma.TransactionClient;
+
+interface TranscriptOptions {
+  accountId: string;
+  conversationId: string;
+  /** The address to send to; default the visitor's (contact's email, or the one given at start). */
+  to?: string;
+  /**
+   * Send nothing when a transcript was already queued after the conversation's latest message:
+   * an agent closing a chat the visitor just ended sends no second copy.
+   */
+  unlessCurrent?: boolean;
+}
+
 /**
- * Ends the visitor's chat. Returns the address the transcript was queued to, or null when no
- * address is known. The conversation itself stays as it is for the agents (open or closed);
- * a visitor who writes again with the same token reopens it as intake does.
+ * Queues a CHAT conversation's transcript (one outbound EMAIL delivery row, in the caller's
+ * transaction) and records when. Returns the address, or null when none is known, the
+ * conversation is not a chat, or (`unlessCurrent`) the last transcript is still current.
  */
-export async function endVisitorChat(ctx: VisitorContext, input: { transcriptEmail?: string | null }): Promise<{ transcriptSentTo: string | null }> {
-  const data = parseInput(endSchema, { transcriptEmail: input.transcriptEmail || undefined }, ["input"]);
-  const conversation = await ctx.prisma.conversation.findFirst({
-    where: { accountId: ctx.accountId, id: ctx.conversationId, channelId: ctx.channelId },
+export async function queueChatTranscript(tx: Db, config: Pick<Config, "transports">, opts: TranscriptOptions): Promise<string | null> {
+  const conversation = await tx.conversation.findFirst({
+    where: { accountId: opts.accountId, id: opts.conversationId },
     include: { channel: true, contact: true, account: { select: { name: true } } },
   });
-  if (!conversation) throw new NotFoundError("Conversation", ctx.conversationId);
-  const to = data.transcriptEmail ?? conversation.contact?.email ?? conversation.visitorEmail;
-  if (!to) return { transcriptSentTo: null };
+  if (!conversation || conversation.channel.type !== "CHAT") return null;
+  const to = opts.to ?? conversation.contact?.email ?? conversation.visitorEmail;
+  if (!to) return null;
 
-  const messages = await ctx.prisma.message.findMany({
-    where: { accountId: ctx.accountId, conversationId: conversation.id, kind: "MESSAGE" },
+  const messages = await tx.message.findMany({
+    where: { accountId: opts.accountId, conversationId: conversation.id, kind: "MESSAGE" },
     include: { author: { select: { firstName: true } } },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: TRANSCRIPT_MESSAGES,
   });
+  const latest = messages[0]?.createdAt;
+  if (opts.unlessCurrent && conversation.transcriptSentAt && (!latest || conversation.transcriptSentAt >= latest)) return null;
+
   const company = conversation.account.name;
   const visitor = conversation.contact?.name ?? conversation.visitorName ?? "You";
   const lines = messages.reverse().map((m) => {
@@ -48,7 +65,7 @@ export async function endVisitorChat(ctx: VisitorContext, input: { transcriptEma
     return `[${clock(m.createdAt)} UTC] ${who}: ${m.text ?? ""}`;
   });
   const settings = conversation.channel.settings as Partial<ChatSettings> | null;
-  const domain = ctx.config.transports.smtpFromDomain;
+  const domain = config.transports.smtpFromDomain;
   const payload: EmailPayload = {
     from: { name: company, address: settings?.transcriptSender ?? `chat@${domain}` },
     to: { name: conversation.contact?.name ?? conversation.visitorName ?? null, address: to },
@@ -59,8 +76,24 @@ export async function endVisitorChat(ctx: VisitorContext, input: { transcriptEma
     inReplyTo: null,
     references: [],
   };
-  await ctx.prisma.outboundDelivery.create({
-    data: { accountId: ctx.accountId, kind: "EMAIL", channelId: conversation.channelId, payload: payload as unknown as Prisma.InputJsonValue },
+  await tx.outboundDelivery.create({
+    data: { accountId: opts.accountId, kind: "EMAIL", channelId: conversation.channelId, payload: payload as unknown as Prisma.InputJsonValue },
   });
+  await tx.conversation.update({ where: { id: conversation.id }, data: { transcriptSentAt: new Date() } });
+  return to;
+}
+
+/**
+ * Ends the visitor's chat. Returns the address the transcript was queued to, or null when no
+ * address is known. The conversation itself stays as it is for the agents (open or closed);
+ * a visitor who writes again with the same token reopens it as intake does.
+ */
+export async function endVisitorChat(ctx: VisitorContext, input: { transcriptEmail?: string | null }): Promise<{ transcriptSentTo: string | null }> {
+  const data = parseInput(endSchema, { transcriptEmail: input.transcriptEmail || undefined }, ["input"]);
+  const exists = await ctx.prisma.conversation.findFirst({ where: { accountId: ctx.accountId, id: ctx.conversationId, channelId: ctx.channelId }, select: { id: true } });
+  if (!exists) throw new NotFoundError("Conversation", ctx.conversationId);
+  const to = await ctx.prisma.$transaction((tx) =>
+    queueChatTranscript(tx, ctx.config, { accountId: ctx.accountId, conversationId: ctx.conversationId, to: data.transcriptEmail }),
+  );
   return { transcriptSentTo: to };
 }

@@ -3,6 +3,7 @@ import { contactMatchSql, MAX_CONTACT_MATCHES, searchQuery, searchTerm } from ".
 import type { AgentContext } from "../context.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
 import { followConversationOwner } from "./ticket-automation.js";
+import { queueChatTranscript } from "./chat-transcript.js";
 import { recordTicketEvent } from "./ticket-events.js";
 import { visibleInboxWhere } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
@@ -168,7 +169,11 @@ export async function assignConversation(ctx: AgentContext, input: { conversatio
   });
 }
 
-/** Closes (sets closedAt) or reopens (clears it) a conversation. Setting the current status is a no-op. */
+/**
+ * Closes (sets closedAt) or reopens (clears it) a conversation. Setting the current status is a no-op.
+ * Closing a chat queues its transcript to the visitor's known address, unless one was already sent
+ * after its latest message (the visitor ended the chat first).
+ */
 export async function setConversationStatus(ctx: AgentContext, input: { conversationId: string; status: ConversationStatus }) {
   return transactionWithEvents(ctx.prisma, async (tx) => {
     const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
@@ -178,6 +183,8 @@ export async function setConversationStatus(ctx: AgentContext, input: { conversa
       data: { status: input.status, closedAt: input.status === "CLOSED" ? new Date() : null },
     });
     await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: updated.inboxId, payload: { conversationId: updated.id, reason: "status" } }]);
+    // An agent closing a chat ends it for the visitor too: they get the transcript, once.
+    if (input.status === "CLOSED") await queueChatTranscript(tx, ctx.config, { accountId: ctx.accountId, conversationId: updated.id, unlessCurrent: true });
     return updated;
   });
 }
