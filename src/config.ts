@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { parseCidr, type OutboundConfig } from "./services/outbound-url.js";
 
@@ -73,6 +74,35 @@ export interface TransportConfig {
   maxEmailBytes: number;
   /** Public origin of this server for absolute download URLs (PUBLIC_URL); unset: URLs are relative paths. */
   publicUrl?: string;
+  /** The built-in SMTP receiver, sender authentication, auto-replies and DKIM signing (src/transports/email/). */
+  email: EmailConfig;
+}
+
+export interface EmailConfig {
+  /**
+   * Where the built-in SMTP receiver listens (SMTP_LISTEN, host:port; port 0 picks one). Unset: off,
+   * except in the embedded demo (no DATABASE_URL, NODE_ENV=development) where it is 127.0.0.1:2525
+   * (an ephemeral port when 2525 is taken). "off" turns it off there too.
+   */
+  listen?: { host: string; port: number; demo: boolean };
+  /** Name the receiver greets with and stamps in Received headers (SMTP_HOSTNAME). Default: the machine's host name. */
+  hostname?: string;
+  /** PEM certificate and key files offered with STARTTLS (SMTP_TLS_CERT, SMTP_TLS_KEY, both or neither); unset: no STARTTLS. */
+  tls?: { certFile: string; keyFile: string };
+  /** Concurrent SMTP connections; more are refused with 421. Default 100 (SMTP_MAX_CLIENTS). */
+  maxClients: number;
+  /** Verify SPF, DKIM and DMARC of inbound mail (EMAIL_AUTH, default on; "off" stores no verdicts). */
+  verifySenders: boolean;
+  /** DNS servers for those checks (EMAIL_AUTH_DNS_SERVERS, comma-separated ip or ip:port); unset: the system's. */
+  dnsServers?: string[];
+  /** Per-lookup DNS timeout. Default 3000 ms (EMAIL_AUTH_DNS_TIMEOUT_MS). */
+  dnsTimeoutMs: number;
+  /** Replaces DNS for those checks: set by code (a fake DNS in tests: this machine has no internet), never from the environment. */
+  resolver?: (name: string, rrtype: string) => Promise<string[][] | string[]>;
+  /** Automatic replies (acknowledgements) to one sender per channel and hour, at most. Default 3 (AUTO_REPLY_MAX_PER_HOUR). */
+  autoReplyMaxPerHour: number;
+  /** DKIM key for outbound mail (DKIM_PRIVATE_KEY: PEM text or a file path; DKIM_SELECTOR; DKIM_DOMAIN): all three or none. */
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
 export interface Limits {
@@ -173,6 +203,56 @@ function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): stri
   return raw;
 }
 
+/** host:port (IPv6 hosts in brackets) for SMTP_LISTEN. */
+function listenVar(raw: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-f:.]+)\]|([^:\s]+)):(\d{1,5})$/i.exec(raw.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`SMTP_LISTEN must be host:port such as 0.0.0.0:2525 (or "off"), got "${raw}"`);
+  return { host: m[1] ?? m[2], port };
+}
+
+/** A PEM given inline, or the path of a file holding it. */
+function pemVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  if (raw.includes("-----BEGIN")) return raw.replace(/\\n/g, "\n");
+  try {
+    return fs.readFileSync(raw, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${name} is neither a PEM key nor a readable file: ${(err as Error).message}`);
+  }
+}
+
+function emailVars(env: NodeJS.ProcessEnv, nodeEnv: Config["nodeEnv"]): EmailConfig {
+  const rawListen = (env.SMTP_LISTEN ?? "").trim();
+  const demo = !rawListen && !env.DATABASE_URL && nodeEnv === "development";
+  const listen = rawListen === "off" ? undefined : rawListen ? { ...listenVar(rawListen), demo: false } : demo ? { host: "127.0.0.1", port: 2525, demo: true } : undefined;
+  const [certFile, keyFile] = [env.SMTP_TLS_CERT || undefined, env.SMTP_TLS_KEY || undefined];
+  if (!!certFile !== !!keyFile) throw new ConfigError("SMTP_TLS_CERT and SMTP_TLS_KEY go together: set both (PEM files) or neither");
+  for (const [name, file] of [["SMTP_TLS_CERT", certFile], ["SMTP_TLS_KEY", keyFile]] as const) {
+    if (file && !fs.existsSync(file)) throw new ConfigError(`${name}: no file at ${file}`);
+  }
+  const dnsServers = (env.EMAIL_AUTH_DNS_SERVERS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const server of dnsServers) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-f:]+\](:\d{1,5})?|[0-9a-f:]+)$/i.test(server)) throw new ConfigError(`EMAIL_AUTH_DNS_SERVERS must list IP addresses (ip or ip:port), got "${server}"`);
+  }
+  if (env.EMAIL_AUTH && !["on", "off"].includes(env.EMAIL_AUTH)) throw new ConfigError(`EMAIL_AUTH must be on or off, got "${env.EMAIL_AUTH}"`);
+  const dkimKey = pemVar(env, "DKIM_PRIVATE_KEY");
+  const dkimParts = [dkimKey, env.DKIM_SELECTOR, env.DKIM_DOMAIN].filter(Boolean).length;
+  if (dkimParts !== 0 && dkimParts !== 3) throw new ConfigError("DKIM_PRIVATE_KEY, DKIM_SELECTOR and DKIM_DOMAIN go together: set all three or none");
+  return {
+    listen,
+    hostname: env.SMTP_HOSTNAME || undefined,
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    maxClients: intVar(env, "SMTP_MAX_CLIENTS", 100, 1, 100_000),
+    verifySenders: env.EMAIL_AUTH !== "off",
+    dnsServers: dnsServers.length ? dnsServers : undefined,
+    dnsTimeoutMs: intVar(env, "EMAIL_AUTH_DNS_TIMEOUT_MS", 3000, 10, 60_000),
+    autoReplyMaxPerHour: intVar(env, "AUTO_REPLY_MAX_PER_HOUR", 3, 0, 10_000),
+    dkim: dkimKey ? { domainName: env.DKIM_DOMAIN!, keySelector: env.DKIM_SELECTOR!, privateKey: dkimKey } : undefined,
+  };
+}
+
 /** Reads and validates the environment; throws ConfigError with a clear message on bad values. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = (env.NODE_ENV ?? "development") as Config["nodeEnv"];
@@ -236,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttachmentBytes: intVar(env, "MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       maxEmailBytes: intVar(env, "MAX_EMAIL_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       publicUrl: urlVar(env, "PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+      email: emailVars(env, nodeEnv),
     },
     outbound: { allowPrivate: allowPrivateVar(env), requireHttps: nodeEnv === "production" },
     cors: { origins: originsVar(env) },

@@ -45,6 +45,10 @@ export const teamEmailSettings = z
     signature: text(10_000).default(""),
     signatureFormat: z.enum(["PLAIN", "HTML"]).default("PLAIN"),
     logToOriginalSender: z.boolean().default(true),
+    /** Sent once to the sender of each new conversation (not to automated, spam or DMARC-failing mail); empty: off. */
+    autoReply: text(5000).default(""),
+    /** Gmail's forwarding confirmation, set by the receiver (email-bounces.ts), never by input. */
+    forwardingConfirmation: z.object({ code: z.string().nullable(), confirmationUrl: z.string().nullable(), requestedBy: z.string().nullable(), receivedAt: z.string() }).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.provider !== "OFFICE365") return;

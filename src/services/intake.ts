@@ -53,6 +53,8 @@ export interface InboundMessage {
   subject?: string | null;
   /** CALL for a call entry (calling transport); default MESSAGE. */
   kind?: "MESSAGE" | "CALL";
+  /** Send no automatic notification about this message (an auto-reply, a list, a bounce: see transports/email/loops.ts). */
+  suppressNotifications?: boolean;
 }
 
 export interface InboundResult {
@@ -278,7 +280,7 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
   let conversation: Conversation = inserted;
   await insertAttachments(tx, input, message);
 
-  const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id, targets: routingTargets ?? undefined });
+  const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id, targets: routingTargets ?? undefined, notifyOwner: !input.suppressNotifications });
   if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
   const events = messageEvents(conversation, message.id, "conversation.created");
   const ticket = await onConversationCreated(tx, conversation, channel, rule);

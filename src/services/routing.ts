@@ -140,6 +140,8 @@ export async function routeNewConversation(
     messageId?: string;
     /** A SPECIFIC channel's targets when the caller read them already (specificTargetsSql). */
     targets?: string[];
+    /** False: an owner who is away is still assigned but not emailed (the message is automated mail). Default true. */
+    notifyOwner?: boolean;
   },
 ): Promise<RoutingResult> {
   const { accountId, channel } = args;
@@ -153,7 +155,7 @@ export async function routeNewConversation(
     const [owner] = await lockAndCount(tx, accountId, [ownerId], args.conversationId);
     if (!owner || !hasRoom(owner)) return none;
     await assign(tx, accountId, args.conversationId, owner.id, now);
-    if (owner.availability !== "AVAILABLE") {
+    if (owner.availability !== "AVAILABLE" && args.notifyOwner !== false) {
       const payload = { reason: "contact_owner_offline", conversationId: args.conversationId };
       await tx.$executeRaw`
         INSERT INTO "OutboundDelivery" (id, "accountId", kind, "userId", "channelId", "messageId", payload, "nextAttemptAt", "createdAt")

@@ -3,14 +3,7 @@ import type { TransportHandler } from "../transports.js";
 import { readBodyOr413, sendJson } from "../read-body.js";
 import { bearerToken } from "../../context.js";
 import { fromGlobalId, toGlobalId } from "../../schema/ids.js";
-import { MalformedEmailError, parseInboundEmail, type ParsedEmail } from "../../transports/email/parse.js";
-import { findEmailThread } from "../../transports/email/threading.js";
-import { removeAttachmentFiles, saveAttachmentFile } from "../../services/attachments-store.js";
-import { receiveInbound, type AttachmentInput } from "../../services/intake.js";
-import { htmlToPlainText } from "../../services/rich-text.js";
-import { prepareEmailHtmlOffThread } from "../../services/rich-text-offload.js";
-import type { TeamEmailSettings } from "../../services/channel-settings.js";
-import type { Services } from "../../context.js";
+import { MalformedEmailError, receiveEmail } from "../../services/email-intake.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,27 +26,12 @@ function secretMatches(given: string | undefined, storedHash: string | null): bo
 }
 
 /**
- * Keeps attachments within MAX_ATTACHMENT_BYTES each: oversized ones are SKIPPED (the message
- * still lands, with a note in its text and metadata) rather than bouncing the customer's email.
- * The whole message is already bounded by MAX_EMAIL_BYTES.
- */
-async function storeAttachments(services: Services, accountId: string, mail: ParsedEmail) {
-  const stored: AttachmentInput[] = [];
-  const skipped: { name: string; size: number }[] = [];
-  for (const a of mail.attachments) {
-    if (a.content.length > services.config.transports.maxAttachmentBytes) {
-      skipped.push({ name: a.name, size: a.content.length });
-      continue;
-    }
-    const storageKey = await saveAttachmentFile(services.config, accountId, a.content);
-    stored.push({ kind: a.kind, storageKey, name: a.name, mimeType: a.mimeType.slice(0, 255), size: a.content.length });
-  }
-  return { stored, skipped };
-}
-
-/**
  * POST /inbound/email/<channel id> with a raw RFC 822 message (content-type message/rfc822),
- * authenticated by `Authorization: Bearer <the channel's inbound secret>` (shown once at connect).
+ * authenticated by `Authorization: Bearer <the channel's inbound secret>` (shown once at connect),
+ * or SendGrid Inbound Parse's shape: multipart/form-data with the raw message in its `email` field
+ * ("POST the raw, full MIME message"), the secret as the Basic password. The same intake as the
+ * SMTP receiver (services/email-intake.ts): bounces mark the reply FAILED (202 bounce: true),
+ * Gmail's forwarding confirmation is kept on the channel (202 forwardingConfirmation: true).
  *
  * Answers: 202 with the message and conversation ids (200 with duplicate: true for a Message-ID
  * already received); 401 wrong or missing secret; 404 unknown channel; 409 channel OFF; 413 body
@@ -68,69 +46,49 @@ export const handleInboundEmail: TransportHandler = async (req, res, { services,
   const channelId = channelIdOf(decodeURIComponent(url.pathname.slice("/inbound/email/".length).replace(/\/$/, "")));
   const channel = channelId ? await services.prisma.channel.findFirst({ where: { id: channelId, type: "TEAM_EMAIL", deletedAt: null } }) : null;
   if (!channel) return sendJson(res, 404, { error: "unknown_channel" });
-  if (!secretMatches(bearerToken(req.headers.authorization), channel.inboundSecretHash)) return sendJson(res, 401, { error: "invalid_secret" }, { "www-authenticate": "Bearer" });
+  if (!secretMatches(inboundSecret(req.headers.authorization), channel.inboundSecretHash)) return sendJson(res, 401, { error: "invalid_secret" }, { "www-authenticate": 'Bearer, Basic realm="inbound email"' });
   if (channel.status !== "ON") return sendJson(res, 409, { error: "channel_off" });
   const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-  if (type !== "message/rfc822") return sendJson(res, 415, { error: "expected content-type message/rfc822" });
+  if (type !== "message/rfc822" && type !== "multipart/form-data") return sendJson(res, 415, { error: "expected content-type message/rfc822 (or SendGrid Inbound Parse's multipart/form-data)" });
 
-  const raw = await readBodyOr413(req, res, services.config.transports.maxEmailBytes);
-  if (!raw) return;
-  let mail: ParsedEmail;
+  // The form's other fields and its encoding take room beside the message: twice the limit bounds the read.
+  const body = await readBodyOr413(req, res, services.config.transports.maxEmailBytes * (type === "multipart/form-data" ? 2 : 1));
+  if (!body) return;
+  const raw = type === "multipart/form-data" ? await sendGridRawMessage(req.headers["content-type"]!, body) : body;
+  if (!raw) return sendJson(res, 400, { error: "malformed_email", message: 'No "email" field: turn on "POST the raw, full MIME message" in the Inbound Parse settings' });
+  if (raw.length > services.config.transports.maxEmailBytes) return sendJson(res, 413, { error: "payload_too_large", limit: services.config.transports.maxEmailBytes });
+  let received;
   try {
-    mail = await parseInboundEmail(raw);
+    received = await receiveEmail(services, channel, raw);
   } catch (err) {
     if (err instanceof MalformedEmailError) return sendJson(res, 400, { error: "malformed_email", message: err.message });
     throw err;
   }
-
-  const ids = (r: { message: { id: string }; conversation: { id: string } }) => ({ messageId: toGlobalId("Message", r.message.id), conversationId: toGlobalId("Conversation", r.conversation.id) });
-  const seen = await services.prisma.message.findUnique({ where: { accountId_channelId_externalId: { accountId: channel.accountId, channelId: channel.id, externalId: mail.messageId } }, select: { id: true, conversationId: true } });
-  if (seen) return sendJson(res, 200, { messageId: toGlobalId("Message", seen.id), conversationId: toGlobalId("Conversation", seen.conversationId), duplicate: true });
-
-  const settings = (channel.settings ?? {}) as Partial<TeamEmailSettings>;
-  const useOriginal = settings.logToOriginalSender !== false && !!mail.forwardedFrom;
-  const sender = useOriginal ? mail.forwardedFrom! : mail.from;
-  const threadKey = (await findEmailThread(services.prisma, channel.accountId, channel.id, mail.threadIds)) ?? mail.messageId;
-  // The customer's HTML is rendered to agents: only the rich-text allowlist is stored, sanitized off
-  // the event loop when large; HTML past EMAIL_RICH_TEXT_LIMITS is not kept (the text is).
-  const html = mail.html ? await prepareEmailHtmlOffThread(mail.html, !mail.text) : null;
-  if (html?.dropped) console.warn(`[inbound email] ${mail.messageId}: HTML not kept (${html.dropped})`);
-  const text = mail.text ?? html?.text ?? (mail.html ? htmlToPlainText(mail.html) : null);
-  const { stored, skipped } = await storeAttachments(services, channel.accountId, mail);
-  const note = skipped.length ? `\n\n[${skipped.length} attachment(s) over ${services.config.transports.maxAttachmentBytes} bytes not kept: ${skipped.map((s) => s.name).join(", ")}]` : "";
-  const keys = stored.map((a) => a.storageKey!);
-  try {
-    const result = await receiveInbound(services.prisma, {
-      accountId: channel.accountId,
-      channel,
-      externalId: mail.messageId,
-      threadKey,
-      sender: { name: sender.name, email: sender.email },
-      subject: mail.subject,
-      text: (text ?? "") + note || null,
-      richText: html?.richText ?? null,
-      attachments: stored,
-      metadata: {
-        email: {
-          messageId: mail.messageId,
-          from: mail.from,
-          to: mail.to,
-          cc: mail.cc,
-          subject: mail.subject,
-          date: mail.date?.toISOString() ?? null,
-          inReplyTo: mail.inReplyTo,
-          references: mail.references,
-          ...(useOriginal ? { forwardedBy: mail.from } : {}),
-          ...(skipped.length ? { skippedAttachments: skipped } : {}),
-          ...(html?.dropped ? { htmlDropped: html.dropped } : {}),
-        },
-      },
-    });
-    // A concurrent delivery of the same Message-ID won the race: its files are the ones kept.
-    if (result.duplicate) await removeAttachmentFiles(services.config, keys);
-    return sendJson(res, result.duplicate ? 200 : 202, { ...ids(result), duplicate: result.duplicate });
-  } catch (err) {
-    await removeAttachmentFiles(services.config, keys);
-    throw err;
-  }
+  if (received.kind === "bounce") return sendJson(res, 202, { bounce: true, failedMessageId: received.failedMessageId ? toGlobalId("Message", received.failedMessageId) : null });
+  if (received.kind === "forwarding-confirmation") return sendJson(res, 202, { forwardingConfirmation: true });
+  const { result } = received;
+  return sendJson(res, result.duplicate ? 200 : 202, { messageId: toGlobalId("Message", result.message.id), conversationId: toGlobalId("Conversation", result.conversation.id), duplicate: result.duplicate });
 };
+
+/**
+ * The channel secret of an inbound call: `Bearer <secret>`, or Basic with the secret as password
+ * (providers such as SendGrid take credentials only in the URL: https://inbound:<secret>@host/...).
+ */
+function inboundSecret(authorization: string | undefined): string | undefined {
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? "");
+  if (!basic) return bearerToken(authorization);
+  const decoded = Buffer.from(basic[1], "base64").toString("utf8");
+  return decoded.includes(":") ? decoded.slice(decoded.indexOf(":") + 1) : undefined;
+}
+
+/** SendGrid Inbound Parse with "POST the raw, full MIME message": the message is the form's `email` field. */
+async function sendGridRawMessage(contentType: string, body: Buffer): Promise<Buffer | null> {
+  try {
+    const form = await new Request("http://inbound.invalid/", { method: "POST", headers: { "content-type": contentType }, body: new Uint8Array(body) }).formData();
+    const email = form.get("email");
+    if (email === null) return null;
+    return typeof email === "string" ? Buffer.from(email, "utf8") : Buffer.from(await email.arrayBuffer());
+  } catch {
+    return null;
+  }
+}

@@ -37,6 +37,37 @@ export interface ParsedEmail {
   attachments: ParsedAttachment[];
   /** The original sender of a forwarded message (forward block or attached message/rfc822), if any. */
   forwardedFrom: EmailAddress | null;
+  /** How the message was forwarded, with the original sender and who forwarded it (see forwardingOf). */
+  forwarded: Forwarding | null;
+  /** Every header field by lower-case name, values unfolded and in order (the loop and spam checks read them). */
+  headers: Map<string, string[]>;
+  /** A delivery status notification (bounce): what failed, and the Message-ID of the message that bounced. */
+  report: DeliveryReport | null;
+}
+
+/**
+ * A forwarded message: `original` wrote it, `by` forwarded it. `via`: "resent" (Resent-From: the
+ * message is the original, resent), "attached" (a message/rfc822 part), "inline" (a forwarded
+ * block in the text under a Fwd:/FW: subject), "auto" (the mailbox's own forwarding rule: Gmail's
+ * X-Forwarded-For, Outlook's X-MS-Exchange-Organization-AutoForwarded; From stays the original).
+ */
+export interface Forwarding {
+  original: EmailAddress;
+  by: EmailAddress;
+  via: "resent" | "attached" | "inline" | "auto";
+}
+
+/** What a DSN (RFC 3464, multipart/report; report-type=delivery-status) says, or a mailer daemon's plain bounce. */
+export interface DeliveryReport {
+  /** failed, delayed, delivered, relayed, expanded (RFC 3464 Action); null when the report does not say. */
+  action: string | null;
+  /** The enhanced status code (5.1.1) when given. */
+  status: string | null;
+  /** The remote server's answer (Diagnostic-Code), else the report's text, shortened. */
+  diagnostic: string | null;
+  recipient: string | null;
+  /** The Message-ID of the message that bounced (from the returned headers), if found. */
+  originalMessageId: string | null;
 }
 
 const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
@@ -97,6 +128,62 @@ async function forwardedSender(mail: ParsedMail): Promise<EmailAddress | null> {
   return null;
 }
 
+/** Header fields by lower-case name, each value unfolded (line breaks inside a field removed). */
+function headerMap(mail: ParsedMail): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const { key, line } of mail.headerLines ?? []) {
+    const value = storableText(line.slice(line.indexOf(":") + 1).replace(/\r?\n[ \t]+/g, " ").trim());
+    const list = map.get(key.toLowerCase());
+    if (list) list.push(value);
+    else map.set(key.toLowerCase(), [value]);
+  }
+  return map;
+}
+
+/** Resent-*, then auto-forwarding headers, then an attached or inline forwarded message (see Forwarding). */
+async function forwardingOf(mail: ParsedMail, headers: Map<string, string[]>, from: EmailAddress): Promise<Forwarding | null> {
+  // The newest Resent block is the first one (RFC 5322 3.6.6): its sender forwarded this copy.
+  const resent = headers.get("resent-from")?.[0] ?? headers.get("resent-sender")?.[0];
+  const resentBy = resent ? parseAddressLine(resent) : null;
+  if (resentBy && resentBy.email !== from.email) return { original: from, by: resentBy, via: "resent" };
+  const gmail = headers.get("x-forwarded-for")?.[0]?.split(/\s+/)[0];
+  const autoBy = gmail ? parseAddressLine(gmail) : null;
+  if (autoBy) return { original: from, by: autoBy, via: "auto" };
+  if (headers.get("x-ms-exchange-organization-autoforwarded")?.[0]?.toLowerCase() === "true") {
+    const to = addresses(mail.to)[0];
+    if (to) return { original: from, by: to, via: "auto" };
+  }
+  const inner = await forwardedSender(mail);
+  if (inner) return { original: inner, by: from, via: mail.attachments.some((a) => a.contentType === "message/rfc822") ? "attached" : "inline" };
+  return null;
+}
+
+const DSN_FIELD = (name: string) => new RegExp(`^${name}:[ \\t]*(.+(?:\\r?\\n[ \\t]+.+)*)`, "im");
+
+/** The delivery report of a bounce: a multipart/report of delivery-status, or a mailer daemon's mail with DSN fields. */
+function deliveryReportOf(mail: ParsedMail, headers: Map<string, string[]>, from: EmailAddress): DeliveryReport | null {
+  const type = mail.headers.get("content-type") as { value?: string; params?: Record<string, string> } | undefined;
+  const isReport = type?.value === "multipart/report" && (type.params?.["report-type"] ?? "").toLowerCase() === "delivery-status";
+  const daemon = /^(mailer-daemon|postmaster)$/i.test(from.email.split("@")[0]);
+  const text = mail.text ?? "";
+  const field = (name: string) => DSN_FIELD(name).exec(text)?.[1].replace(/\s+/g, " ").trim() ?? null;
+  const action = field("Action")?.toLowerCase() ?? null;
+  if (!isReport && !(daemon && (action || field("Status")))) return null;
+  // The returned message (or its headers) names the Message-ID that bounced.
+  const returned = mail.attachments.find((a) => a.contentType === "message/rfc822" || a.contentType === "text/rfc822-headers");
+  const returnedText = returned ? returned.content.toString("utf8") : text;
+  const original = /^(?:original-)?message-id:[ \t]*(<[^<>\s]+>)/im.exec(returnedText)?.[1] ?? /^X-Original-Message-ID:[ \t]*(<[^<>\s]+>)/im.exec(text)?.[1] ?? null;
+  const diagnostic = field("Diagnostic-Code")?.replace(/^smtp;\s*/i, "") ?? (text.trim().slice(0, 300) || null);
+  const recipient = field("Final-Recipient")?.replace(/^rfc822;\s*/i, "") ?? null;
+  return {
+    action,
+    status: field("Status")?.match(/^[245]\.\d{1,3}\.\d{1,3}/)?.[0] ?? null,
+    diagnostic: diagnostic ? truncateText(storableText(diagnostic), 500) : null,
+    recipient: recipient ? truncateText(storableText(recipient), 254) : null,
+    originalMessageId: original && isUsableId(original) ? original : null,
+  };
+}
+
 function toAttachment(a: MimeAttachment, i: number): ParsedAttachment {
   const mimeType = truncateText(storableText(a.contentType || ""), 255) || "application/octet-stream";
   // A file name is only shown (files are stored under their own key): storable, at most 255 characters.
@@ -124,6 +211,10 @@ export async function parseInboundEmail(raw: Buffer): Promise<ParsedEmail> {
   }
   const from = addresses(mail.from)[0];
   if (!from) throw new MalformedEmailError("The message has no valid From address");
+  const headers = headerMap(mail);
+  const report = deliveryReportOf(mail, headers, from);
+  // A bounce returns our own message: that is no forwarded customer mail.
+  const forwarded = report ? null : storableDeep(await forwardingOf(mail, headers, from));
   const messageId = mail.messageId && isUsableId(mail.messageId.trim()) ? mail.messageId.trim() : `<${createHash("sha256").update(raw).digest("hex")}@generated.invalid>`;
   const inReplyTo = ids(mail.inReplyTo)[0] ?? null;
   const references = ids(mail.references).slice(-MAX_REFERENCES);
@@ -141,6 +232,9 @@ export async function parseInboundEmail(raw: Buffer): Promise<ParsedEmail> {
     references,
     date,
     attachments: mail.attachments.filter((a) => a.content?.length).map(toAttachment),
-    forwardedFrom: storableDeep(await forwardedSender(mail)),
+    forwardedFrom: forwarded && forwarded.via !== "auto" && forwarded.via !== "resent" ? forwarded.original : null,
+    forwarded,
+    headers,
+    report,
   };
 }

@@ -21,6 +21,10 @@ export interface EmailPayload {
   references: string[];
   /** Files kept by this server, sent as MIME attachments (links stay in the text). */
   attachments?: EmailFile[];
+  /** Where the customer's answer goes: the address that reaches this server (the channel's), so the thread continues. */
+  replyTo?: string | null;
+  /** Extra header fields (an auto-reply's Auto-Submitted). */
+  headers?: Record<string, string>;
 }
 
 /** A stored file attached to an email, read from the attachments store when the email is sent. */
@@ -103,6 +107,7 @@ export async function buildEmailPayload(
     messageId: newMessageId(message.id, config.smtpFromDomain),
     inReplyTo: parentId ?? references.at(-1) ?? null,
     references,
+    replyTo: address,
     ...(files.length ? { attachments: files } : {}),
   };
 }
@@ -167,6 +172,8 @@ export async function sendEmail(
     inReplyTo?: string | null;
     references?: string[];
     attachments?: EmailFile[];
+    replyTo?: string | null;
+    headers?: Record<string, string>;
   },
   timeoutMs: number,
   store?: Pick<Config, "dataDir">,
@@ -184,6 +191,10 @@ export async function sendEmail(
     inReplyTo: mail.inReplyTo ?? undefined,
     references: mail.references?.length ? mail.references : undefined,
     attachments: attachments.length ? attachments : undefined,
+    replyTo: mail.replyTo ?? undefined,
+    headers: mail.headers,
+    // Signed with the configured key (DKIM_*): receivers' DMARC checks pass when DKIM_DOMAIN is the From domain (or its parent).
+    dkim: config.email.dkim,
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
