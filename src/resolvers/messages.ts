@@ -16,6 +16,7 @@ export function replyInputFromArgs(input: typeof ReplyInput.$inferInput): ReplyD
     inReplyToId: input.inReplyToId ? fromGlobalId(input.inReplyToId, "Message") : null,
     channelId: input.channelId ? fromGlobalId(input.channelId, "Channel") : null,
     idempotencyKey: input.idempotencyKey,
+    overrideAssignee: input.overrideAssignee,
   };
 }
 

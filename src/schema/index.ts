@@ -54,3 +54,4 @@ import "../resolvers/forms.js";
 import "../resolvers/calls.js";
 import "./typing.js";
 import "../resolvers/typing.js";
+import "../resolvers/account.js";

@@ -89,6 +89,9 @@ export const replyFields = (t: Parameters<Parameters<typeof builder.inputType>[1
   inReplyToId: t.id({ description: "Default: the latest message of the conversation." }),
   channelId: t.id({ description: "Default: the conversation's channel. Another channel must be able to reach the contact." }),
   idempotencyKey: t.string({ description: "A retry with the same key returns the first reply." }),
+  overrideAssignee: t.boolean({
+    description: "Admins only: reply even though the account lets only the assignee reply and someone else is assigned. Ignored for agents (they get a ForbiddenError naming the assignee). Default false.",
+  }),
 });
 
 export const ReplyInput = builder.inputType("ReplyInput", { fields: (t) => replyFields(t) });

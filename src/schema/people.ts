@@ -20,6 +20,9 @@ export const AccountType = builder.prismaNode("Account", {
     tier: t.expose("tier", { type: TierEnum }),
     brandColor: t.exposeString("brandColor", { description: "Default widget colour (hex)." }),
     contactAssociationLimit: t.exposeInt("contactAssociationLimit"),
+    onlyAssigneeMayReply: t.exposeBoolean("onlyAssigneeMayReply", {
+      description: "When true, only an assigned conversation's assignee may reply (others may comment; admins may override with ReplyInput.overrideAssignee). Unassigned conversations stay open to all. Set with updateAccountSettings.",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });

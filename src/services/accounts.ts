@@ -1,4 +1,6 @@
-import type { PrismaClient, Tier } from "../generated/prisma/client.js";
+import type { Prisma, PrismaClient, Tier } from "../generated/prisma/client.js";
+import type { AgentContext } from "../context.js";
+import { requireRole } from "./access.js";
 import { createDefaultPipeline } from "./pipelines.js";
 import { fallbackEmailFor } from "./inboxes.js";
 import { randomUUID } from "node:crypto";
@@ -39,4 +41,15 @@ export async function provisionAccount(prisma: PrismaClient, input: ProvisionAcc
     const pipeline = await createDefaultPipeline(tx, account.id);
     return { account, superAdmin, helpDesk, pipeline };
   });
+}
+
+/**
+ * An admin changes the account's settings (ForbiddenError below ADMIN). Only the fields given
+ * change; the account is returned as stored.
+ */
+export async function updateAccountSettings(ctx: AgentContext, input: { onlyAssigneeMayReply?: boolean | null }) {
+  requireRole(ctx, "ADMIN", "change the account's settings");
+  const data: Prisma.AccountUpdateInput = {};
+  if (input.onlyAssigneeMayReply != null) data.onlyAssigneeMayReply = input.onlyAssigneeMayReply;
+  return ctx.prisma.account.update({ where: { id: ctx.accountId }, data });
 }

@@ -34,7 +34,11 @@ export class NotFoundError extends AppError {
 
 export class ForbiddenError extends AppError {
   readonly code = "FORBIDDEN";
-  constructor(message = "You are not allowed to do this") {
+  constructor(
+    message = "You are not allowed to do this",
+    /** Set when the refusal is "only the assignee may reply": the user who may. */
+    readonly assigneeId?: string,
+  ) {
     super(message);
   }
 }

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Channel, ChannelApp, Conversation, Contact, Message, Prisma } from "../generated/prisma/client.js";
 import type { AgentContext } from "../context.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
-import { ChannelOffError, ConflictError, MessagingWindowClosedError, ValidationError } from "./errors.js";
+import { ChannelOffError, ConflictError, ForbiddenError, MessagingWindowClosedError, ValidationError } from "./errors.js";
+import { hasRole } from "./access.js";
 import { findVisibleConversation } from "./conversations.js";
 import { attachmentSchema, checkCapabilities, type AttachmentInput } from "./intake.js";
 import { buildWebhookPayload, outboundKindFor, queueTransportDelivery, type OutboundAttachment } from "./deliveries.js";
@@ -30,6 +31,8 @@ export interface ReplyInput {
   channelId?: string | null;
   /** A retry with the same key returns the first reply instead of sending again. */
   idempotencyKey?: string | null;
+  /** Admins only: reply although the account lets only the assignee reply and someone else is assigned. */
+  overrideAssignee?: boolean | null;
 }
 
 /** An attachment of a reply: a link (`url`) or a file uploaded through POST /attachments (`upload`, its token). */
@@ -185,6 +188,23 @@ async function claimIdempotencyKey(tx: Tx, accountId: string, key: string, reque
 }
 
 /**
+ * The account setting "only the assignee may reply": with it on, a conversation assigned to
+ * someone else is answered by them alone (ForbiddenError naming the assignee); unassigned
+ * conversations stay open to every agent who sees them, comments are never limited, and an
+ * admin may reply anyway with `overrideAssignee`.
+ */
+async function checkAssigneeMayReply(tx: Tx, ctx: AgentContext, conversation: { assigneeId: string | null }, override: boolean) {
+  if (!conversation.assigneeId || conversation.assigneeId === ctx.user.id) return;
+  const account = await tx.account.findUniqueOrThrow({ where: { id: ctx.accountId }, select: { onlyAssigneeMayReply: true } });
+  if (!account.onlyAssigneeMayReply) return;
+  if (override && hasRole(ctx.user.role, "ADMIN")) return;
+  const assignee = await tx.user.findFirst({ where: { id: conversation.assigneeId, accountId: ctx.accountId }, select: { firstName: true, lastName: true } });
+  const name = [assignee?.firstName, assignee?.lastName].filter(Boolean).join(" ") || "the assignee";
+  const hint = hasRole(ctx.user.role, "ADMIN") ? " (as an admin, reply with overrideAssignee: true to answer anyway)" : "; add a comment instead or ask to be assigned";
+  throw new ForbiddenError(`Only ${name}, the assignee, may reply to this conversation${hint}`, conversation.assigneeId);
+}
+
+/**
  * Sends an agent's reply INSIDE the caller's transaction `tx` (the ticket service calls this
  * from replyAndUpdateTicketStatus, so a refused status rolls the reply back too).
  *
@@ -213,6 +233,8 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
     const previous = await claimIdempotencyKey(tx, ctx.accountId, data.idempotencyKey, requestHash);
     if (previous) return previous;
   }
+  // After the idempotency check: a retry of a reply that was sent returns it whoever is assigned now.
+  await checkAssigneeMayReply(tx, ctx, conversation, input.overrideAssignee === true);
   const attachments = await resolveAttachments(ctx, data.attachments ?? []);
   const full = await tx.conversation.findUniqueOrThrow({ where: { id: conversation.id }, include: { contact: true } });
   const channelId = input.channelId ?? conversation.channelId;
