@@ -15,6 +15,7 @@ try {
 
 const server = await startServer(config);
 console.log(`Inbox server ready at ${server.url} in ${Date.now() - started} ms (${config.databaseUrl ? "PostgreSQL" : `embedded database in ${config.dataDir}`}).`);
+if (server.smtp) console.log(`SMTP receiver listening on ${server.smtp.host}:${server.smtp.port} (mail for team addresses, their forwarding aliases and inbox fallback addresses).`);
 console.log(`Get a token: npm run token -- --email owner@acme.test   then send "Authorization: Bearer <token>".`);
 
 let stopping = false;

@@ -25,12 +25,15 @@ import { startDeliveryWorker } from "./services/deliveries.js";
 import { removeUnusedFiles } from "./services/attachments-store.js";
 import { handleGraphiQLAsset, renderLocalGraphiQL } from "./http/graphiql.js";
 import { createWidgetRoutes } from "./http/routes/widget.js";
+import { startSmtpIngress } from "./transports/email/smtp-ingress.js";
 
 export interface RunningServer {
   url: string;
   port: number;
   prisma: PrismaClient;
   services: Services;
+  /** The built-in SMTP receiver's address, when SMTP_LISTEN (or the embedded demo) turned it on. */
+  smtp?: { host: string; port: number };
   /** Stops accepting, lets in-flight requests finish, closes sockets (1001) and the database. */
   close(): Promise<void>;
 }
@@ -151,6 +154,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const port = (httpServer.address() as AddressInfo).port;
+  const smtp = config.transports.email.listen ? await startSmtpIngress(services, log) : undefined;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = `http://${shownHost}:${port}/graphql`;
 
@@ -160,9 +164,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     port,
     prisma: db.prisma,
     services,
+    smtp: smtp && { host: smtp.host, port: smtp.port },
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await smtp?.close();
         await websocket.close();
         // Idle keep-alive sockets would hold close() open; busy ones finish their response first.
         httpServer.closeIdleConnections();

@@ -174,6 +174,7 @@ export const TeamEmailInput = builder.inputType("TeamEmailInput", {
     signature: t.string({ description: "Plain text or HTML; tokens {{sender.fullName}}, {{sender.firstName}}, {{sender.lastName}}." }),
     signatureFormat: t.field({ type: SignatureFormatEnum, description: "Default PLAIN." }),
     logToOriginalSender: t.boolean({ description: "Default true." }),
+    autoReply: t.string({ description: "Automatic reply to the sender of each new conversation (at most 5000 characters); empty: off (the default). Never sent to automated, spam or DMARC-failing mail." }),
   }),
 });
 

@@ -38,6 +38,7 @@ import "../resolvers/tickets.js";
 import "./system.js";
 import "../resolvers/system.js";
 import "./channel-settings.js";
+import "./email.js";
 import "./channel-app.js";
 import "../resolvers/channels.js";
 import "../resolvers/channel-apps.js";

@@ -1,7 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { Channel, PrismaClient } from "../../generated/prisma/client.js";
 import { FALLBACK_EMAIL_DOMAIN } from "../../services/inboxes.js";
 import { teamEmailSettings } from "../../services/channel-settings.js";
-import { isUniqueViolation } from "../../services/prisma-errors.js";
 
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 const FORWARDING = new RegExp(`^team-(${UUID})@(.+)$`, "i");
@@ -47,15 +47,12 @@ async function fallbackChannel(prisma: PrismaClient, address: string): Promise<C
   if (!inbox) return null;
   const teamEmail = await prisma.channel.findFirst({ where: { accountId: inbox.accountId, inboxId: inbox.id, type: "TEAM_EMAIL", status: "ON", deletedAt: null }, orderBy: { createdAt: "asc" } });
   if (teamEmail) return teamEmail;
-  try {
-    return await prisma.channel.create({
-      data: { accountId: inbox.accountId, inboxId: inbox.id, type: "TEAM_EMAIL", name: "Fallback address", emailAddress: address, settings: teamEmailSettings.parse({ address }) },
-    });
-  } catch (err) {
-    // Two first mails at once: the other one created it.
-    if (!isUniqueViolation(err, ["emailAddress"])) throw err;
-    return prisma.channel.findFirst({ where: { type: "TEAM_EMAIL", deletedAt: null, emailAddress: address } });
-  }
+  // ON CONFLICT: two first mails at once create it once (and no failed statement is left to handle).
+  await prisma.$executeRaw`
+    INSERT INTO "Channel" (id, "accountId", "inboxId", type, name, "emailAddress", settings, "updatedAt")
+    VALUES (${randomUUID()}, ${inbox.accountId}, ${inbox.id}, 'TEAM_EMAIL', 'Fallback address', ${address}, ${JSON.stringify(teamEmailSettings.parse({ address }))}::jsonb, now())
+    ON CONFLICT ("emailAddress") DO NOTHING`;
+  return prisma.channel.findFirst({ where: { type: "TEAM_EMAIL", deletedAt: null, emailAddress: address } });
 }
 
 /**
