@@ -7,7 +7,7 @@ import { startDeliveryWorker } from "../src/services/deliveries.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import type { Auth } from "../src/auth.js";
 import { createTestAccount, startTestServer, type TestServer } from "./support/server.js";
-import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
+import { createChannel, createInbox, createPartnerApp } from "./support/conversation-fixtures.js";
 import { startWebhookReceiver } from "./support/webhook-receiver.js";
 import { startRestartableServer } from "./support/restart.js";
 import { eventually } from "./support/eventually.js";

@@ -1,7 +1,7 @@
 import { builder } from "./builder.js";
 import { UserType } from "./people.js";
 import {
-  AppError,
+  type AppError,
   ChannelOffError,
   ConditionalStatusError,
   ConflictError,

@@ -161,7 +161,7 @@ async function forwardingOf(mail: ParsedMail, headers: Map<string, string[]>, fr
 const DSN_FIELD = (name: string) => new RegExp(`^${name}:[ \\t]*(.+(?:\\r?\\n[ \\t]+.+)*)`, "im");
 
 /** The delivery report of a bounce: a multipart/report of delivery-status, or a mailer daemon's mail with DSN fields. */
-function deliveryReportOf(mail: ParsedMail, headers: Map<string, string[]>, from: EmailAddress): DeliveryReport | null {
+function deliveryReportOf(mail: ParsedMail, from: EmailAddress): DeliveryReport | null {
   const type = mail.headers.get("content-type") as { value?: string; params?: Record<string, string> } | undefined;
   const isReport = type?.value === "multipart/report" && (type.params?.["report-type"] ?? "").toLowerCase() === "delivery-status";
   const daemon = /^(mailer-daemon|postmaster)$/i.test(from.email.split("@")[0]);
@@ -212,7 +212,7 @@ export async function parseInboundEmail(raw: Buffer): Promise<ParsedEmail> {
   const from = addresses(mail.from)[0];
   if (!from) throw new MalformedEmailError("The message has no valid From address");
   const headers = headerMap(mail);
-  const report = deliveryReportOf(mail, headers, from);
+  const report = deliveryReportOf(mail, from);
   // A bounce returns our own message: that is no forwarded customer mail.
   const forwarded = report ? null : storableDeep(await forwardingOf(mail, headers, from));
   const messageId = mail.messageId && isUsableId(mail.messageId.trim()) ? mail.messageId.trim() : `<${createHash("sha256").update(raw).digest("hex")}@generated.invalid>`;
