@@ -63,7 +63,9 @@ export async function verifySender(config: EmailConfig, raw: Buffer, sender: Sen
   });
   const signatures = result.dkim?.results ?? [];
   const passing = signatures.filter((s) => s.status?.result === "pass");
-  const dkim = passing.length ? "pass" : (signatures[0]?.status?.result ?? "none");
+  // mailauth's lenient mode calls a body hash mismatch "neutral": it is a failed signature (RFC 6376 6.1.3), as strict mode says.
+  const verdictOf = (s: (typeof signatures)[number]) => (s.status?.result === "neutral" && /body hash did not verify/.test(s.status.comment ?? "") ? "fail" : (s.status?.result ?? "none"));
+  const dkim = passing.length ? "pass" : signatures[0] ? verdictOf(signatures[0]) : "none";
   const dmarc = result.dmarc ? result.dmarc.status?.result ?? "none" : "none";
   return {
     spf: result.spf ? (result.spf.status?.result ?? "none") : "none",
