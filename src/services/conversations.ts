@@ -1,4 +1,5 @@
-import { Prisma, type ConversationStatus } from "../generated/prisma/client.js";
+import { Prisma, type Conversation, type ConversationStatus } from "../generated/prisma/client.js";
+import { readMany } from "../db/read-sql.js";
 import { contactMatchSql, MAX_CONTACT_MATCHES, searchQuery, searchTerm } from "./search.js";
 import type { AgentContext } from "../context.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
@@ -77,8 +78,8 @@ type ConversationQuery = Omit<Prisma.ConversationFindManyArgs, "where" | "orderB
  * contacts(search:) does.
  * Keyset pagination as Relay describes it: `first` rows below `after`, or the `last` rows above
  * `before` (still newest first); default 20, at most 100, and 0 gives an empty page that still
- * says whether rows follow. The ids are chosen with one SQL query, then the rows load with the
- * caller's Prisma selection (`query`). hasNextPage/hasPreviousPage as the `tickets` connection
+ * says whether rows follow. The page loads with the caller's Prisma selection (`query`) in one
+ * SQL statement (readMany). hasNextPage/hasPreviousPage as the `tickets` connection
  * reports them: exact in the paging direction, true on the other side of a given cursor.
  */
 export async function listConversations(
@@ -88,36 +89,42 @@ export async function listConversations(
 ) {
   const { backward, size } = pageDirection(args);
   const f = args.filter ?? {};
-  const visible = (await ctx.prisma.inbox.findMany({ where: visibleInboxWhere(ctx), select: { id: true } })).map((i) => i.id);
-  const conds: Prisma.Sql[] = [Prisma.sql`"accountId" = ${ctx.accountId}`, Prisma.sql`"inboxId" = ANY(${visible}::text[])`];
-  if (f.inboxId) conds.push(Prisma.sql`"inboxId" = ${f.inboxId}`);
-  if (f.channelId) conds.push(Prisma.sql`"channelId" = ${f.channelId}`);
-  if (f.status) conds.push(Prisma.sql`status = ${f.status}::"ConversationStatus"`);
-  if (f.assigneeId) conds.push(Prisma.sql`"assigneeId" = ${f.assigneeId}`);
-  else if (f.unassigned) conds.push(Prisma.sql`"assigneeId" IS NULL`);
-  if (f.from) conds.push(Prisma.sql`"lastActivityAt" >= ${f.from}`);
-  if (f.to) conds.push(Prisma.sql`"lastActivityAt" < ${f.to}`);
+  // The page, its visibility check (compiled from visibleInboxWhere) and the caller's selection
+  // with every relation: one statement (src/db/read-sql.ts).
+  const where: Prisma.ConversationWhereInput = { accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) };
+  if (f.inboxId) where.inboxId = f.inboxId;
+  if (f.channelId) where.channelId = f.channelId;
+  if (f.status) where.status = f.status;
+  if (f.assigneeId) where.assigneeId = f.assigneeId;
+  else if (f.unassigned) where.assigneeId = null;
+  if (f.from || f.to) where.lastActivityAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
   const term = searchTerm(args.search);
-  // The conversation's own document, or a contact that contacts(search:) finds with this term.
-  if (term) {
-    conds.push(Prisma.sql`(search @@ ${searchQuery(term)} OR "contactId" = ANY(ARRAY(
-      SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
-       ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES})))`);
-  }
-  if (args.after) conds.push(Prisma.sql`("lastActivityAt", id) < (${args.after.lastActivityAt}, ${args.after.id})`);
-  if (args.before) conds.push(Prisma.sql`("lastActivityAt", id) > (${args.before.lastActivityAt}, ${args.before.id})`);
+  const extra = (a: string) => {
+    const t = Prisma.raw(`"${a}"`);
+    const conds: Prisma.Sql[] = [];
+    // The conversation's own document, or a contact that contacts(search:) finds with this term.
+    if (term) {
+      conds.push(Prisma.sql`(${t}.search @@ ${searchQuery(term)} OR ${t}."contactId" = ANY(ARRAY(
+        SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
+         ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES})))`);
+    }
+    if (args.after) conds.push(Prisma.sql`(${t}."lastActivityAt", ${t}.id) < (${args.after.lastActivityAt}::timestamp(3), ${args.after.id})`);
+    if (args.before) conds.push(Prisma.sql`(${t}."lastActivityAt", ${t}.id) > (${args.before.lastActivityAt}::timestamp(3), ${args.before.id})`);
+    return conds;
+  };
   // Backwards: the rows nearest above `before` (or the oldest ones), read in ascending order.
-  const order = backward ? Prisma.sql`"lastActivityAt" ASC, id ASC` : Prisma.sql`"lastActivityAt" DESC, id DESC`;
-  const picked = await ctx.prisma.$queryRaw<{ id: string }[]>`
-    SELECT id FROM "Conversation" WHERE ${Prisma.join(conds, " AND ")}
-    ORDER BY ${order} LIMIT ${size + 1}`;
+  const dir = backward ? "asc" : "desc";
+  const picked = await readMany<Conversation>(
+    ctx.prisma,
+    "Conversation",
+    { ...query, where, orderBy: [{ lastActivityAt: dir }, { id: dir }], take: size + 1 },
+    extra,
+  );
   const more = picked.length > size;
-  const page = picked.slice(0, size).map((r) => r.id);
-  const ids = backward ? page.reverse() : page;
-  const rows = ids.length ? await ctx.prisma.conversation.findMany({ ...query, where: { accountId: ctx.accountId, id: { in: ids } } }) : [];
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const page = picked.slice(0, size);
+  const nodes = backward ? page.reverse() : page;
   return {
-    nodes: ids.map((id) => byId.get(id)!).filter(Boolean),
+    nodes,
     hasNextPage: backward ? args.before != null : more,
     hasPreviousPage: backward ? more : args.after != null,
   };
