@@ -47,7 +47,12 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, ctx) =>
       ctx.kind === "anonymous" ? new UnauthenticatedError(ctx.authError) : new ForbiddenError(),
   },
-  errors: { defaultTypes: [] },
+  errors: {
+    defaultTypes: [],
+    defaultUnionOptions: {
+      description: "The field's result, or one of its expected errors (each implements `Error`: select `... on Error { code message }`).",
+    },
+  },
   prisma: {
     client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
@@ -61,6 +66,24 @@ export const builder = new SchemaBuilder<{
     // node/nodes are defined in src/resolvers/system.ts: an id that does not decode is unknown (null).
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    // The generated connection, edge and page types carry these descriptions (they ship in the SDL).
+    nodeTypeOptions: { description: "An object that can be fetched again by its global id with `node(id:)`." },
+    idFieldOptions: { description: "Opaque global id: stable, unique across types; pass it back as is (do not parse it)." },
+    pageInfoTypeOptions: { description: "Where a page sits in its connection, and the cursors to fetch the pages around it." },
+    hasNextPageFieldOptions: { description: "Whether more items follow this page (fetch them with `first` and `after: endCursor`)." },
+    hasPreviousPageFieldOptions: { description: "Whether items come before this page (fetch them with `last` and `before: startCursor`)." },
+    startCursorFieldOptions: { description: "Cursor of the page's first edge; null when the page is empty." },
+    endCursorFieldOptions: { description: "Cursor of the page's last edge; null when the page is empty." },
+    pageInfoFieldOptions: { description: "Cursors and has-more flags for paging on." },
+    edgesFieldOptions: { description: "The items of this page, in order, each with its cursor." },
+    nodeFieldOptions: { description: "The item itself." },
+    cursorFieldOptions: { description: "Opaque position of this item: pass it as `after` (or `before`) to page from here." },
+    firstArgOptions: { description: "Page forwards: at most this many items after `after` (default 20, at most 100)." },
+    afterArgOptions: { description: "Cursor (an edge's `cursor` or `pageInfo.endCursor`) to start after; omit for the first page." },
+    lastArgOptions: { description: "Page backwards: at most this many items before `before` (at most 100)." },
+    beforeArgOptions: { description: "Cursor (an edge's `cursor` or `pageInfo.startCursor`) to end before." },
+    defaultConnectionTypeOptions: { description: "One page of a cursor connection (Relay): `edges` and `pageInfo`." },
+    defaultEdgeTypeOptions: { description: "One item of a connection page, with its cursor." },
   },
 });
 

@@ -9,12 +9,12 @@ export const ContactObject = builder.prismaNode("Contact", {
   findUnique: (id, ctx) => ({ id, accountId: callerAccountId(ctx) }),
   description: "A customer, matched by email, phone or channel handle.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    email: t.exposeString("email", { nullable: true }),
-    phone: t.exposeString("phone", { nullable: true }),
+    name: t.exposeString("name", { description: 'Display name; "" when only an email, phone or handle is known.' }),
+    email: t.exposeString("email", { nullable: true, description: "Email address, unique in the account; null when unknown (e.g. Messenger gives none)." }),
+    phone: t.exposeString("phone", { nullable: true, description: "Phone number, unique in the account; null when unknown." }),
     tracked: t.exposeBoolean("tracked", { description: "Identified in the website's tracking (needed for contact-owner routing)." }),
-    owner: t.relation("owner", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    owner: t.relation("owner", { nullable: true, description: "The user who owns this contact (contact-owner routing assigns them); null when none." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the contact was created (by an incoming message or by an agent)." }),
     conversations: t.relatedConnection("conversations", {
       cursor: "id",
       maxSize: 100,
@@ -53,23 +53,26 @@ export const UpdateContactInput = builder.inputType("UpdateContactInput", {
 });
 
 export const UpdateContactResult = builder.objectRef<{ contactId: string }>("UpdateContactResult").implement({
+  description: "The contact was updated.",
   fields: (t) => ({
-    contact: t.prismaField({ type: ContactObject, resolve: (query, r, _a, ctx) => ctx.prisma.contact.findUniqueOrThrow({ ...query, where: { id: r.contactId } }) }),
+    contact: t.prismaField({ type: ContactObject, description: "The contact as it is now.", resolve: (query, r, _a, ctx) => ctx.prisma.contact.findUniqueOrThrow({ ...query, where: { id: r.contactId } }) }),
   }),
 });
 
 export const CreateContactFromConversationInput = builder.inputType("CreateContactFromConversationInput", {
+  description: "Creates a contact for the unknown visitor of a conversation and links them.",
   fields: (t) => ({
-    conversationId: t.id({ required: true }),
+    conversationId: t.id({ required: true, description: "A conversation the caller can see whose contact is still unknown." }),
     name: t.string({ description: "Default: the name the visitor gave." }),
     email: t.string({ description: "Default: the email the visitor gave." }),
-    phone: t.string(),
+    phone: t.string({ description: "Phone number, if known; unique in the account." }),
   }),
 });
 
 export const ContactResult = builder.objectRef<{ contactId: string; conversationId: string }>("ContactResult").implement({
+  description: "A contact was created and linked to the conversation.",
   fields: (t) => ({
-    contact: t.prismaField({ type: ContactObject, resolve: (query, r, _a, ctx) => ctx.prisma.contact.findUniqueOrThrow({ ...query, where: { id: r.contactId } }) }),
-    conversation: t.prismaField({ type: "Conversation", resolve: (query, r, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: r.conversationId } }) }),
+    contact: t.prismaField({ type: ContactObject, description: "The new contact.", resolve: (query, r, _a, ctx) => ctx.prisma.contact.findUniqueOrThrow({ ...query, where: { id: r.contactId } }) }),
+    conversation: t.prismaField({ type: "Conversation", description: "The conversation, now with its contact.", resolve: (query, r, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: r.conversationId } }) }),
   }),
 });

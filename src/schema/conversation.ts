@@ -8,7 +8,13 @@ import "./contact.js";
 import { TicketObject } from "./ticket.js";
 import "./message.js";
 
-export const ConversationStatusEnum = builder.enumType("ConversationStatus", { values: ["OPEN", "CLOSED"] as const });
+export const ConversationStatusEnum = builder.enumType("ConversationStatus", {
+  description: "Whether a conversation still needs the team.",
+  values: {
+    OPEN: { description: "Waiting on the team or in progress; a new customer message keeps it open." },
+    CLOSED: { description: "Done (closedAt is set); reopen it with setConversationStatus." },
+  } as const,
+});
 
 export const ConversationObject = builder.prismaNode("Conversation", {
   id: { field: "id" },
@@ -18,22 +24,22 @@ export const ConversationObject = builder.prismaNode("Conversation", {
   findUnique: (id, ctx) => ({ id, accountId: callerAccountId(ctx), ...(ctx.kind === "agent" ? { inbox: visibleInboxWhere(ctx) } : {}) }),
   description: "A thread with one contact, from one channel, in one inbox or the help desk.",
   fields: (t) => ({
-    subject: t.exposeString("subject", { nullable: true }),
-    status: t.expose("status", { type: ConversationStatusEnum }),
+    subject: t.exposeString("subject", { nullable: true, description: "The email subject or form name the thread started with; null for chat-like channels." }),
+    status: t.expose("status", { type: ConversationStatusEnum, description: "OPEN or CLOSED." }),
     threadKey: t.exposeString("threadKey", { nullable: true, description: "The transport's thread key that later messages join." }),
     visitorName: t.exposeString("visitorName", { nullable: true, description: "What an unknown visitor (no contact yet) called themselves." }),
-    visitorEmail: t.exposeString("visitorEmail", { nullable: true }),
+    visitorEmail: t.exposeString("visitorEmail", { nullable: true, description: "The email an unknown visitor gave (chat pre-chat form or widget); used for chat transcripts and by createContactFromConversation." }),
     contact: t.relation("contact", { nullable: true, description: "Null for an unknown visitor until an agent creates a contact." }),
-    assignee: t.relation("assignee", { nullable: true }),
-    assignedAt: t.expose("assignedAt", { type: "DateTime", nullable: true }),
-    channel: t.relation("channel"),
-    inbox: t.relation("inbox"),
+    assignee: t.relation("assignee", { nullable: true, description: "The agent who owns the conversation; null when unassigned." }),
+    assignedAt: t.expose("assignedAt", { type: "DateTime", nullable: true, description: "When the current assignee got it (by routing or by hand); null when unassigned." }),
+    channel: t.relation("channel", { description: "The channel the conversation started on (a message can travel through another: see Message.channel)." }),
+    inbox: t.relation("inbox", { description: "The inbox, or the help desk, the conversation lives in." }),
     properties: t.field({ type: "JSONObject", description: "Free conversation properties (channel defaults included).", resolve: (c) => (c.properties ?? {}) as Record<string, unknown> }),
-    lastActivityAt: t.expose("lastActivityAt", { type: "DateTime" }),
-    lastInboundAt: t.expose("lastInboundAt", { type: "DateTime", nullable: true, description: "The customer's last message." }),
-    firstResponseAt: t.expose("firstResponseAt", { type: "DateTime", nullable: true, description: "The first agent reply." }),
-    closedAt: t.expose("closedAt", { type: "DateTime", nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    lastActivityAt: t.expose("lastActivityAt", { type: "DateTime", description: "When the latest message or comment was added (the sort key of `conversations`)." }),
+    lastInboundAt: t.expose("lastInboundAt", { type: "DateTime", nullable: true, description: "When the customer last wrote; Messenger's messaging windows count from it." }),
+    firstResponseAt: t.expose("firstResponseAt", { type: "DateTime", nullable: true, description: "When an agent first replied (comments do not count); null before. First-response analytics use it." }),
+    closedAt: t.expose("closedAt", { type: "DateTime", nullable: true, description: "When it was last closed; null while OPEN." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the first message arrived (or the conversation was started)." }),
     ticketId: t.id({
       nullable: true,
       description: "Global id of the associated ticket, if any.",
@@ -72,11 +78,12 @@ export const ConversationObject = builder.prismaNode("Conversation", {
 });
 
 export const ConversationFilter = builder.inputType("ConversationFilter", {
+  description: "Narrows `conversations`; every given field must match (absent fields do not filter).",
   fields: (t) => ({
-    inboxId: t.id(),
-    channelId: t.id(),
-    status: t.field({ type: ConversationStatusEnum }),
-    assigneeId: t.id(),
+    inboxId: t.id({ description: "Only this inbox (or the help desk's id); one the caller cannot see gives an empty page." }),
+    channelId: t.id({ description: "Only conversations started on this channel." }),
+    status: t.field({ type: ConversationStatusEnum, description: "Only OPEN or only CLOSED conversations." }),
+    assigneeId: t.id({ description: "Only conversations assigned to this user." }),
     unassigned: t.boolean({ description: "Only conversations without an assignee (ignored with assigneeId)." }),
     from: t.field({ type: "DateTime", description: "Latest activity at or after." }),
     to: t.field({ type: "DateTime", description: "Latest activity before." }),
@@ -84,26 +91,38 @@ export const ConversationFilter = builder.inputType("ConversationFilter", {
 });
 
 export const AssignConversationInput = builder.inputType("AssignConversationInput", {
-  fields: (t) => ({ conversationId: t.id({ required: true }), assigneeId: t.id({ description: "Null unassigns." }) }),
+  description:
+    "Reassigns a conversation. The assignee must be a current user of the account who can see its inbox (assignment never grants access); manual assignment is not limited to paid seats or capacity.",
+  fields: (t) => ({
+    conversationId: t.id({ required: true, description: "A conversation the caller can see." }),
+    assigneeId: t.id({ description: "The new assignee (a User id); null unassigns." }),
+  }),
 });
 
 export const SetConversationStatusInput = builder.inputType("SetConversationStatusInput", {
-  fields: (t) => ({ conversationId: t.id({ required: true }), status: t.field({ type: ConversationStatusEnum, required: true }) }),
+  description: "Closes or reopens a conversation; setting the current status changes nothing. Closing a chat emails its transcript to the visitor once.",
+  fields: (t) => ({
+    conversationId: t.id({ required: true, description: "A conversation the caller can see." }),
+    status: t.field({ type: ConversationStatusEnum, required: true, description: "CLOSED sets closedAt; OPEN clears it." }),
+  }),
 });
 
 export const SetAvailabilityInput = builder.inputType("SetAvailabilityInput", {
-  fields: (t) => ({ availability: t.field({ type: AvailabilityEnum, required: true }) }),
+  description: "The caller's own availability for routing.",
+  fields: (t) => ({ availability: t.field({ type: AvailabilityEnum, required: true, description: "AVAILABLE makes the caller eligible for automatic assignment again; AWAY stops it." }) }),
 });
 
 export const ConversationResult = builder.objectRef<{ conversationId: string }>("ConversationResult").implement({
+  description: "A conversation mutation succeeded.",
   fields: (t) => ({
-    conversation: t.prismaField({ type: ConversationObject, resolve: (query, r, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: r.conversationId } }) }),
+    conversation: t.prismaField({ type: ConversationObject, description: "The conversation as it is now.", resolve: (query, r, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: r.conversationId } }) }),
   }),
 });
 
 export const SetAvailabilityResult = builder.objectRef<{ userId: string; assignedConversationIds: string[] }>("SetAvailabilityResult").implement({
+  description: "The caller's availability was set.",
   fields: (t) => ({
-    user: t.prismaField({ type: UserType, resolve: (query, r, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: r.userId } }) }),
+    user: t.prismaField({ type: UserType, description: "The caller, with the new availability.", resolve: (query, r, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: r.userId } }) }),
     assignedConversations: t.prismaField({
       type: [ConversationObject],
       description: "Backlog conversations assigned to the caller because they became available.",
