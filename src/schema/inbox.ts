@@ -4,7 +4,10 @@ import { callerAccountId } from "./scope.js";
 import { TeamType, UserType } from "./people.js";
 
 export const InboxKindEnum = builder.enumType("InboxKind", {
-  values: ["INBOX", "HELP_DESK"] as const,
+  values: {
+    INBOX: { description: "A named inbox (e.g. Sales, Support) seen by its members." },
+    HELP_DESK: { description: "The account's one help desk." },
+  } as const,
   description: "HELP_DESK is the account's help desk, where every incoming conversation is a ticket.",
 });
 
@@ -14,10 +17,10 @@ export const InboxType = builder.prismaNode("Inbox", {
   findUnique: (id, ctx) => ({ id, accountId: callerAccountId(ctx) }),
   description: "A shared place that channels feed, seen by its member users and teams.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    kind: t.expose("kind", { type: InboxKindEnum }),
+    name: t.exposeString("name", { description: "Display name, e.g. Support." }),
+    kind: t.expose("kind", { type: InboxKindEnum, description: "INBOX, or HELP_DESK for the account's help desk." }),
     fallbackEmail: t.exposeString("fallbackEmail", { description: "Address email-based tools can use when no team email is connected." }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the inbox was created." }),
     users: t.field({
       type: [UserType],
       description: "Users who are direct members.",
@@ -38,21 +41,24 @@ export const InboxType = builder.prismaNode("Inbox", {
 });
 
 export const CreateInboxInput = builder.inputType("CreateInboxInput", {
+  description: "A new inbox (admins only); it gets a fallback email address at once.",
   fields: (t) => ({
-    name: t.string({ required: true }),
+    name: t.string({ required: true, description: "Display name." }),
     userIds: t.idList({ description: "Users who see the inbox." }),
     teamIds: t.idList({ description: "Teams whose members see the inbox." }),
   }),
 });
 
 export const SetInboxMembersInput = builder.inputType("SetInboxMembersInput", {
+  description: "Replaces who sees an inbox (admins only; admins see every inbox anyway).",
   fields: (t) => ({
-    inboxId: t.id({ required: true }),
-    userIds: t.idList({ required: true }),
-    teamIds: t.idList({ required: true }),
+    inboxId: t.id({ required: true, description: "The inbox (or the help desk) to change." }),
+    userIds: t.idList({ required: true, description: "The complete list of direct member users." }),
+    teamIds: t.idList({ required: true, description: "The complete list of member teams." }),
   }),
 });
 
 export const InboxResult = builder.objectRef<{ inbox: Inbox }>("InboxResult").implement({
-  fields: (t) => ({ inbox: t.field({ type: InboxType, resolve: (r) => r.inbox }) }),
+  description: "An inbox mutation succeeded.",
+  fields: (t) => ({ inbox: t.field({ type: InboxType, description: "The inbox as it is now.", resolve: (r) => r.inbox }) }),
 });

@@ -9,12 +9,12 @@ export const PipelineStatusType = builder.prismaNode("PipelineStatus", {
   findUnique: (id, ctx) => ({ id, accountId: callerAccountId(ctx) }),
   description: "One step of a pipeline. A conditional status requires ticket properties to enter it.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    position: t.exposeInt("position"),
-    isClosed: t.exposeBoolean("isClosed"),
-    requiredProperties: t.exposeStringList("requiredProperties"),
-    isConditional: t.boolean({ select: { requiredProperties: true }, resolve: (s) => s.requiredProperties.length > 0 }),
-    pipeline: t.relation("pipeline"),
+    name: t.exposeString("name", { description: "Display name, unique within the pipeline." }),
+    position: t.exposeInt("position", { description: "0-based place in the pipeline's order." }),
+    isClosed: t.exposeBoolean("isClosed", { description: "Tickets in this status count as closed." }),
+    requiredProperties: t.exposeStringList("requiredProperties", { description: "Ticket properties that must be set to move a ticket into this status; empty for an unconditional status." }),
+    isConditional: t.boolean({ description: "Whether requiredProperties is not empty.", select: { requiredProperties: true }, resolve: (s) => s.requiredProperties.length > 0 }),
+    pipeline: t.relation("pipeline", { description: "The pipeline this status belongs to." }),
   }),
 });
 
@@ -24,10 +24,10 @@ export const PipelineType = builder.prismaNode("Pipeline", {
   findUnique: (id, ctx) => ({ id, accountId: callerAccountId(ctx) }),
   description: "An ordered list of ticket statuses.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    isDefault: t.exposeBoolean("isDefault"),
-    position: t.exposeInt("position"),
-    statuses: t.relation("statuses", { query: { orderBy: { position: "asc" } } }),
+    name: t.exposeString("name", { description: "Display name." }),
+    isDefault: t.exposeBoolean("isDefault", { description: "The account's default pipeline: new tickets land here unless told otherwise; it cannot be deleted." }),
+    position: t.exposeInt("position", { description: "Place in the account's list of pipelines." }),
+    statuses: t.relation("statuses", { description: "Its statuses, in order.", query: { orderBy: { position: "asc" } } }),
   }),
 });
 
@@ -42,16 +42,18 @@ export const PipelineStatusInput = builder.inputType("PipelineStatusInput", {
 });
 
 export const CreatePipelineInput = builder.inputType("CreatePipelineInput", {
+  description: "A new pipeline (admins only).",
   fields: (t) => ({
-    name: t.string({ required: true }),
+    name: t.string({ required: true, description: "Display name." }),
     statuses: t.field({ type: [PipelineStatusInput], required: true, description: "At least one; the list order is the pipeline's order." }),
   }),
 });
 
 export const UpdatePipelineInput = builder.inputType("UpdatePipelineInput", {
+  description: "Renames a pipeline and/or replaces its statuses (admins only).",
   fields: (t) => ({
-    pipelineId: t.id({ required: true }),
-    name: t.string(),
+    pipelineId: t.id({ required: true, description: "The pipeline to change." }),
+    name: t.string({ description: "New name; omit to keep it." }),
     statuses: t.field({
       type: [PipelineStatusInput],
       required: true,
@@ -61,13 +63,16 @@ export const UpdatePipelineInput = builder.inputType("UpdatePipelineInput", {
 });
 
 export const DeletePipelineInput = builder.inputType("DeletePipelineInput", {
-  fields: (t) => ({ pipelineId: t.id({ required: true }) }),
+  description: "Deletes a pipeline and its statuses (admins only). Refused for the default pipeline, one with tickets, and one named in a channel's ticket defaults.",
+  fields: (t) => ({ pipelineId: t.id({ required: true, description: "The pipeline to delete." }) }),
 });
 
 export const PipelineResult = builder.objectRef<{ pipeline: Pipeline }>("PipelineResult").implement({
-  fields: (t) => ({ pipeline: t.field({ type: PipelineType, resolve: (r) => r.pipeline }) }),
+  description: "A pipeline mutation succeeded.",
+  fields: (t) => ({ pipeline: t.field({ type: PipelineType, description: "The pipeline as it is now.", resolve: (r) => r.pipeline }) }),
 });
 
 export const DeletePipelineResult = builder.objectRef<{ deletedPipelineId: string }>("DeletePipelineResult").implement({
-  fields: (t) => ({ deletedPipelineId: t.id({ resolve: (r) => toGlobalId("Pipeline", r.deletedPipelineId) }) }),
+  description: "The pipeline was deleted.",
+  fields: (t) => ({ deletedPipelineId: t.id({ description: "Global id of the deleted pipeline (remove it from client caches).", resolve: (r) => toGlobalId("Pipeline", r.deletedPipelineId) }) }),
 });
