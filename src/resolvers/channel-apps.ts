@@ -41,14 +41,14 @@ builder.mutationFields((t) => ({
     type: RegisterChannelAppResult,
     description: "Partners: registers a channel app. The webhook signing secret is returned this once.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "RegisterChannelAppPayload" } },
-    args: { input: t.arg({ type: RegisterChannelAppInput, required: true }) },
+    args: { input: t.arg({ type: RegisterChannelAppInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: (_root, { input }, ctx) => registerChannelApp(ctx, input as ChannelAppInput),
   }),
   updateChannelApp: t.withAuth({ partner: true }).field({
     type: ChannelAppResult,
     description: "Partners: changes one of the caller's apps (only the given fields).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateChannelAppPayload" } },
-    args: { input: t.arg({ type: UpdateChannelAppInput, required: true }) },
+    args: { input: t.arg({ type: UpdateChannelAppInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const { appId, ...fields } = input;
       return { app: await updateChannelApp(ctx, fromGlobalId(appId, "ChannelApp"), fields as Partial<ChannelAppInput>) };

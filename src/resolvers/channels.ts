@@ -86,7 +86,7 @@ builder.mutationFields((t) => ({
     type: ConnectChannelResult,
     description: "Connects a channel to an inbox or the help desk (SUPER_ADMIN for custom channels, ADMIN+ otherwise).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "ConnectChannelPayload" } },
-    args: { input: t.arg({ type: ConnectChannelInput, required: true }) },
+    args: { input: t.arg({ type: ConnectChannelInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: (_root, { input }, ctx) =>
       connectChannel(ctx, {
         ...decodeSettings(input as ChannelSettingsInputs),
@@ -100,7 +100,7 @@ builder.mutationFields((t) => ({
   updateChannel: t.withAuth({ agent: true }).field({
     type: ChannelResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateChannelPayload" } },
-    args: { input: t.arg({ type: UpdateChannelInput, required: true }) },
+    args: { input: t.arg({ type: UpdateChannelInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       channel: await updateChannel(ctx, fromGlobalId(input.channelId, "Channel"), {
         ...decodeSettings(input as ChannelSettingsInputs),
@@ -115,21 +115,21 @@ builder.mutationFields((t) => ({
     type: ChannelResult,
     description: "ON or OFF: an OFF channel refuses new inbound messages and keeps everything it has.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetChannelStatusPayload" } },
-    args: { input: t.arg({ type: SetChannelStatusInput, required: true }) },
+    args: { input: t.arg({ type: SetChannelStatusInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ channel: await setChannelStatus(ctx, fromGlobalId(input.channelId, "Channel"), input.status) }),
   }),
   deleteChannel: t.withAuth({ agent: true }).field({
     type: DeleteChannelResult,
     description: "The channel disappears from lists; its conversations and messages stay readable.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "DeleteChannelPayload" } },
-    args: { input: t.arg({ type: ChannelIdInput, required: true }) },
+    args: { input: t.arg({ type: ChannelIdInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: (_root, { input }, ctx) => deleteChannel(ctx, fromGlobalId(input.channelId, "Channel")),
   }),
   moveChannelToHelpDesk: t.withAuth({ agent: true }).field({
     type: MoveChannelToHelpDeskResult,
     description: "Irreversible. Only chat, team email, form and calling channels move.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "MoveChannelToHelpDeskPayload" } },
-    args: { input: t.arg({ type: MoveChannelToHelpDeskInput, required: true }) },
+    args: { input: t.arg({ type: MoveChannelToHelpDeskInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: (_root, { input }, ctx) =>
       moveChannelToHelpDesk(ctx, fromGlobalId(input.channelId, "Channel"), { bringHistory: input.bringHistory, createTicketsForHistory: input.createTicketsForHistory }),
   }),

@@ -23,7 +23,7 @@ builder.mutationFields((t) => ({
     type: ContactResult,
     description: "Creates a contact for an unknown visitor's conversation and links it (an existing contact with that email or phone is linked instead).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreateContactFromConversationPayload" } },
-    args: { input: t.arg({ type: CreateContactFromConversationInput, required: true }) },
+    args: { input: t.arg({ type: CreateContactFromConversationInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const { contact, conversationId } = await createContactFromConversation(ctx, { ...input, conversationId: fromGlobalId(input.conversationId, "Conversation") });
       return { contactId: contact.id, conversationId };
@@ -33,7 +33,7 @@ builder.mutationFields((t) => ({
     type: UpdateContactResult,
     description: "Edits a contact: name, email, phone, owner and whether it is tracked (any agent; only the given fields change).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateContactPayload" } },
-    args: { input: t.arg({ type: UpdateContactInput, required: true }) },
+    args: { input: t.arg({ type: UpdateContactInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const contact = await updateContact(ctx, {
         ...input,

@@ -62,7 +62,7 @@ builder.mutationFields((t) => ({
   assignConversation: t.withAuth({ agent: true }).field({
     type: ConversationResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "AssignConversationPayload" } },
-    args: { input: t.arg({ type: AssignConversationInput, required: true }) },
+    args: { input: t.arg({ type: AssignConversationInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const assigneeId = input.assigneeId ? fromGlobalId(input.assigneeId, "User") : null;
       const conversation = await assignConversation(ctx, { conversationId: fromGlobalId(input.conversationId, "Conversation"), assigneeId });
@@ -72,7 +72,7 @@ builder.mutationFields((t) => ({
   setConversationStatus: t.withAuth({ agent: true }).field({
     type: ConversationResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetConversationStatusPayload" } },
-    args: { input: t.arg({ type: SetConversationStatusInput, required: true }) },
+    args: { input: t.arg({ type: SetConversationStatusInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       conversationId: (await setConversationStatus(ctx, { conversationId: fromGlobalId(input.conversationId, "Conversation"), status: input.status })).id,
     }),
@@ -80,7 +80,7 @@ builder.mutationFields((t) => ({
   setAvailability: t.withAuth({ agent: true }).field({
     type: SetAvailabilityResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetAvailabilityPayload" } },
-    args: { input: t.arg({ type: SetAvailabilityInput, required: true }) },
+    args: { input: t.arg({ type: SetAvailabilityInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const { user, assignedConversationIds } = await setAvailability(ctx, input.availability);
       return { userId: user.id, assignedConversationIds };

@@ -21,7 +21,7 @@ builder.mutationFields((t) => ({
   createInbox: t.withAuth({ agent: true }).field({
     type: InboxResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreateInboxPayload" } },
-    args: { input: t.arg({ type: CreateInboxInput, required: true }) },
+    args: { input: t.arg({ type: CreateInboxInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       inbox: await createInbox(ctx, { name: input.name, userIds: fromGlobalIds(input.userIds, "User", ["input", "userIds"]), teamIds: fromGlobalIds(input.teamIds, "Team", ["input", "teamIds"]) }),
     }),
@@ -29,7 +29,7 @@ builder.mutationFields((t) => ({
   setInboxMembers: t.withAuth({ agent: true }).field({
     type: InboxResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetInboxMembersPayload" } },
-    args: { input: t.arg({ type: SetInboxMembersInput, required: true }) },
+    args: { input: t.arg({ type: SetInboxMembersInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       inbox: await setInboxMembers(ctx, fromGlobalId(input.inboxId, "Inbox"), {
         userIds: fromGlobalIds(input.userIds, "User", ["input", "userIds"]),

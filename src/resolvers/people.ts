@@ -34,37 +34,37 @@ builder.mutationFields((t) => ({
   createUser: agent(t).field({
     type: UserResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreateUserPayload" } },
-    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ user: await createUser(ctx, input) }),
   }),
   updateUser: agent(t).field({
     type: UserResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateUserPayload" } },
-    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    args: { input: t.arg({ type: UpdateUserInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input: { userId, ...changes } }, ctx) => ({ user: await updateUser(ctx, fromGlobalId(userId, "User"), changes) }),
   }),
   removeUser: agent(t).field({
     type: UserResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "RemoveUserPayload" } },
-    args: { input: t.arg({ type: RemoveUserInput, required: true }) },
+    args: { input: t.arg({ type: RemoveUserInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ user: await removeUser(ctx, fromGlobalId(input.userId, "User")) }),
   }),
   updateNotificationPreferences: agent(t).field({
     type: UserResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateNotificationPreferencesPayload" } },
-    args: { input: t.arg({ type: UpdateNotificationPreferencesInput, required: true }) },
+    args: { input: t.arg({ type: UpdateNotificationPreferencesInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ user: await updateNotificationPreferences(ctx, input) }),
   }),
   createTeam: agent(t).field({
     type: TeamResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreateTeamPayload" } },
-    args: { input: t.arg({ type: CreateTeamInput, required: true }) },
+    args: { input: t.arg({ type: CreateTeamInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ team: await createTeam(ctx, { name: input.name, userIds: fromGlobalIds(input.userIds, "User", ["input", "userIds"]) }) }),
   }),
   setTeamMembers: agent(t).field({
     type: TeamResult,
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetTeamMembersPayload" } },
-    args: { input: t.arg({ type: SetTeamMembersInput, required: true }) },
+    args: { input: t.arg({ type: SetTeamMembersInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       team: await setTeamMembers(ctx, fromGlobalId(input.teamId, "Team"), { userIds: fromGlobalIds(input.userIds, "User", ["input", "userIds"]) }),
     }),

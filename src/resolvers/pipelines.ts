@@ -29,14 +29,14 @@ builder.mutationFields((t) => ({
     type: PipelineResult,
     description: "Adds a pipeline with its ordered statuses (ADMIN+).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreatePipelinePayload" } },
-    args: { input: t.arg({ type: CreatePipelineInput, required: true }) },
+    args: { input: t.arg({ type: CreatePipelineInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ pipeline: await createPipeline(ctx, { name: input.name, statuses: statusInputs(input.statuses) }) }),
   }),
   updatePipeline: t.withAuth({ agent: true }).field({
     type: PipelineResult,
     description: "Renames a pipeline and replaces its ordered statuses (ADMIN+).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdatePipelinePayload" } },
-    args: { input: t.arg({ type: UpdatePipelineInput, required: true }) },
+    args: { input: t.arg({ type: UpdatePipelineInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       pipeline: await updatePipeline(ctx, { pipelineId: fromGlobalId(input.pipelineId, "Pipeline"), name: input.name, statuses: statusInputs(input.statuses) }),
     }),
@@ -45,7 +45,7 @@ builder.mutationFields((t) => ({
     type: DeletePipelineResult,
     description: "Deletes a pipeline without tickets (ADMIN+); the default pipeline stays.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "DeletePipelinePayload" } },
-    args: { input: t.arg({ type: DeletePipelineInput, required: true }) },
+    args: { input: t.arg({ type: DeletePipelineInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({ deletedPipelineId: await deletePipeline(ctx, fromGlobalId(input.pipelineId, "Pipeline")) }),
   }),
 }));

@@ -15,7 +15,7 @@ builder.mutationField("replyAndUpdateTicketStatus", (t) =>
       directResult: true,
       union: { name: "ReplyAndUpdateTicketStatusPayload" },
     },
-    args: { input: t.arg({ type: ReplyAndUpdateTicketStatusInput, required: true }) },
+    args: { input: t.arg({ type: ReplyAndUpdateTicketStatusInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const { message, ticket } = await replyAndUpdateTicketStatus(ctx, {
         ...replyInputFromArgs(input),

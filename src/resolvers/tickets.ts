@@ -37,7 +37,7 @@ builder.mutationFields((t) => ({
     type: TicketResult,
     description: "Creates a ticket, from scratch or from a conversation (which gets linked to it).",
     errors: { types: [...COMMON_ERRORS, ConditionalStatusError, ConflictError], directResult: true, union: { name: "CreateTicketPayload" } },
-    args: { input: t.arg({ type: CreateTicketInput, required: true }) },
+    args: { input: t.arg({ type: CreateTicketInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       ticket: await createTicket(ctx, {
         ...input,
@@ -53,7 +53,7 @@ builder.mutationFields((t) => ({
     type: TicketResult,
     description: "Edits a ticket; entering a conditional status needs its required properties.",
     errors: { types: [...COMMON_ERRORS, ConditionalStatusError], directResult: true, union: { name: "UpdateTicketPayload" } },
-    args: { input: t.arg({ type: UpdateTicketInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTicketInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
       ticket: await updateTicket(ctx, {
         ...input,

@@ -59,14 +59,14 @@ builder.mutationFields((t) => ({
     description:
       "Public: starts a chat on a CHAT channel, posts its welcome message and returns a visitor token for that one conversation. The widget calls it when the visitor first writes. ForbiddenError when the channel lists allowed origins and the request's Origin is not one of them.",
     errors: { types: [ValidationError, NotFoundError, ChannelOffError, ForbiddenError], directResult: true, union: { name: "StartChatPayload" } },
-    args: { input: t.arg({ type: StartChatInput, required: true }) },
+    args: { input: t.arg({ type: StartChatInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: (_root, { input }, ctx) => startChat(ctx, { ...input, channelId: fromGlobalId(input.channelId, "Channel"), origin: requestOrigin(ctx) }),
   }),
   sendVisitorMessage: t.withAuth({ visitor: true }).field({
     type: SendVisitorMessageResult,
     description: "Visitor token only: the visitor writes into their chat (idempotent on clientMessageId).",
     errors: { types: [ValidationError, NotFoundError, ChannelOffError], directResult: true, union: { name: "SendVisitorMessagePayload" } },
-    args: { input: t.arg({ type: SendVisitorMessageInput, required: true }) },
+    args: { input: t.arg({ type: SendVisitorMessageInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const { message, duplicate } = await sendVisitorMessage(ctx, input);
       return { message: await loadVisitorMessage(ctx, message.id), duplicate };
@@ -77,7 +77,7 @@ builder.mutationFields((t) => ({
     description:
       "Visitor token only: the visitor ends the chat (the widget then forgets it). A transcript is emailed, from the channel's transcript address through the outbound queue, when an address is given or known.",
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: "EndChatPayload" } },
-    args: { input: t.arg({ type: EndChatInput, required: true }) },
+    args: { input: t.arg({ type: EndChatInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: (_root, { input }, ctx) => endVisitorChat(ctx, input),
   }),
 }));
