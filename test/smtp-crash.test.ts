@@ -21,6 +21,8 @@ let dns: Awaited<ReturnType<typeof startStallingDns>>;
 let address: string;
 let accountId: string;
 const children: ChildProcess[] = [];
+// Each case starts the entry point twice (tsx compiles it each time) and the database in-process twice.
+const CHILD_TIMEOUT = 300_000;
 
 beforeAll(async () => {
   setup = await testServerConfig("inbox-smtp-crash-", { DELIVERY_WORKER: "false" });
@@ -118,7 +120,7 @@ test("a SIGKILL between DATA and the commit leaves the client with an error and 
   second.child.kill("SIGTERM");
   await once(second.child, "exit");
   expect(await stored(messageId)).toEqual({ messages: 1, conversations: 1 });
-});
+}, CHILD_TIMEOUT);
 
 test("on PostgreSQL, a SIGKILL while the intake transaction waits inside the database (after its first writes, before COMMIT) loses nothing and duplicates nothing", async () => {
   // The embedded database lives inside the server's process: there is no second session to hold a
@@ -155,4 +157,4 @@ test("on PostgreSQL, a SIGKILL while the intake transaction waits inside the dat
   second.child.kill("SIGTERM");
   await once(second.child, "exit");
   expect(await stored(messageId)).toEqual({ messages: 1, conversations: 1 });
-});
+}, CHILD_TIMEOUT);
