@@ -19,7 +19,7 @@ builder.queryFields((t) => ({
     type: PartnerChannelType,
     nullable: true,
     description: "Partners: one live channel connected to one of the caller's apps (as named by a channel.connected webhook), with its credentials; null for any other id.",
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The channel's global id." }) },
     resolve: (_root, args, ctx) => {
       // An id that does not decode to a channel is an unknown id, like a foreign one.
       const decoded = decodeAnyGlobalId(args.id);

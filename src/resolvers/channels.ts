@@ -73,8 +73,8 @@ builder.queryFields((t) => ({
     description: "Live channels of the inboxes (and help desk) the caller can see, oldest first.",
     args: {
       inboxId: t.arg.id({ description: "An inbox or the help desk." }),
-      type: t.arg({ type: ChannelTypeEnum }),
-      status: t.arg({ type: ChannelStatusEnum }),
+      type: t.arg({ type: ChannelTypeEnum, description: "Only channels of this type." }),
+      status: t.arg({ type: ChannelStatusEnum, description: "Only ON or only OFF channels." }),
     },
     resolve: (query, _root, args, ctx) =>
       listChannels(ctx, { inboxId: args.inboxId ? fromGlobalId(args.inboxId, "Inbox") : null, type: args.type, status: args.status }, query),
@@ -99,6 +99,7 @@ builder.mutationFields((t) => ({
   }),
   updateChannel: t.withAuth({ agent: true }).field({
     type: ChannelResult,
+    description: "Edits a channel (same roles as connectChannel); only the given blocks change, and the channel keeps its type.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "UpdateChannelPayload" } },
     args: { input: t.arg({ type: UpdateChannelInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({

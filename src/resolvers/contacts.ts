@@ -11,7 +11,7 @@ builder.queryFields((t) => ({
       cursor: "id",
       maxSize: 100,
       description: "The account's contacts, newest first; `search` matches name, email or phone.",
-      args: { search: t.arg.string() },
+      args: { search: t.arg.string({ description: "Case-insensitive text found in the name, email or phone; omit for all contacts." }) },
       resolve: (query, _root, args, ctx) => listContacts(ctx, { search: args.search }, query),
     },
     { name: "ContactConnection" },

@@ -20,7 +20,10 @@ builder.queryFields((t) => ({
       type: ConversationObject,
       description:
         "Conversations of the inboxes the caller can see, latest activity first; `search` is a full-text query (websearch syntax) over messages, subject and contact. Pages forwards with `first`/`after` or backwards with `last`/`before` (default 20, at most 100; 0 gives an empty page with its pageInfo).",
-      args: { filter: t.arg({ type: ConversationFilter }), search: t.arg.string() },
+      args: {
+        filter: t.arg({ type: ConversationFilter, description: "Inbox, channel, status, assignee and date filters." }),
+        search: t.arg.string({ description: "Full-text query in websearch syntax (e.g. `refund -paypal \"order 42\"`) over message texts, subject and contact." }),
+      },
       resolve: async (_root, args, ctx, info) => {
         const f = args.filter;
         const { nodes, hasNextPage, hasPreviousPage } = await listConversations(
@@ -61,6 +64,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   assignConversation: t.withAuth({ agent: true }).field({
     type: ConversationResult,
+    description: "Assigns a conversation to a user who can see its inbox, or unassigns it; the ticket owner follows when it was the previous assignee.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "AssignConversationPayload" } },
     args: { input: t.arg({ type: AssignConversationInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
@@ -71,6 +75,7 @@ builder.mutationFields((t) => ({
   }),
   setConversationStatus: t.withAuth({ agent: true }).field({
     type: ConversationResult,
+    description: "Closes or reopens a conversation.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetConversationStatusPayload" } },
     args: { input: t.arg({ type: SetConversationStatusInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
@@ -79,6 +84,7 @@ builder.mutationFields((t) => ({
   }),
   setAvailability: t.withAuth({ agent: true }).field({
     type: SetAvailabilityResult,
+    description: "Sets the caller's availability; becoming AVAILABLE may assign them waiting conversations at once (see assignedConversations).",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetAvailabilityPayload" } },
     args: { input: t.arg({ type: SetAvailabilityInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {

@@ -20,6 +20,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createInbox: t.withAuth({ agent: true }).field({
     type: InboxResult,
+    description: "Creates an inbox (admins only) with its member users and teams.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "CreateInboxPayload" } },
     args: { input: t.arg({ type: CreateInboxInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({
@@ -28,6 +29,7 @@ builder.mutationFields((t) => ({
   }),
   setInboxMembers: t.withAuth({ agent: true }).field({
     type: InboxResult,
+    description: "Replaces who sees an inbox (admins only); members who lose it stop receiving its live events.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "SetInboxMembersPayload" } },
     args: { input: t.arg({ type: SetInboxMembersInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => ({

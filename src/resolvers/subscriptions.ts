@@ -34,7 +34,11 @@ function messageSubscription(t: SubscriptionFields, opts: { description: string;
   return t.withAuth({ agent: true }).prismaField({
     type: MessageObject,
     description: opts.description,
-    args: { inboxId: t.arg.id(), conversationId: t.arg.id(), after: afterArg(t) as never },
+    args: {
+      inboxId: t.arg.id({ description: "Only this inbox (one the caller is a member of; otherwise NOT_FOUND)." }),
+      conversationId: t.arg.id({ description: "Only this conversation (in an inbox the caller is a member of)." }),
+      after: afterArg(t) as never,
+    },
     subscribe: (_root, args, ctx) =>
       liveEvents(ctx, {
         types: opts.types,
@@ -62,7 +66,7 @@ builder.subscriptionFields((t) => ({
   conversationUpdated: t.withAuth({ agent: true }).prismaField({
     type: ConversationObject,
     description: "New conversations and changes (assignment, status, ticket link, contact) in the inboxes the caller is a member of.",
-    args: { inboxId: t.arg.id(), after: afterArg(t) as never },
+    args: { inboxId: t.arg.id({ description: "Only this inbox (one the caller is a member of; otherwise NOT_FOUND)." }), after: afterArg(t) as never },
     subscribe: (_root, args, ctx) =>
       liveEvents(ctx, {
         types: ["conversation.created", "conversation.updated"],

@@ -16,7 +16,7 @@ builder.queryFields((t) => ({
     cursor: "id",
     maxSize: 100,
     description: "The account's tickets, most recent activity first.",
-    args: { filter: t.arg({ type: TicketFilterInput }) },
+    args: { filter: t.arg({ type: TicketFilterInput, description: "Pipeline, status, owner, priority, contact and date filters." }) },
     resolve: (query, _root, { filter }, ctx) => {
       const decoded: TicketFilter | undefined = filter
         ? {

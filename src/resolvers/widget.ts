@@ -33,14 +33,14 @@ builder.queryFields((t) => ({
   chatAvailability: t.field({
     type: ChatWidgetStatusType,
     description: "Public: whether a chat widget shows its launcher and what it says. Unknown, OFF, deleted or unpublished chats: showLauncher false.",
-    args: { channelId: t.arg.id({ required: true }) },
+    args: { channelId: t.arg.id({ required: true, description: "The CHAT channel's global id, as in the embed snippet." }) },
     resolve: (_root, args, ctx) => chatAvailability(ctx.prisma, widgetChannelId(String(args.channelId))),
   }),
   chatWidget: t.field({
     type: ChatWidgetType,
     nullable: true,
     description: "Public: what the chat widget of a channel renders (null: an unknown, OFF, deleted or unpublished chat shows nothing). With the visitor's token, a contact-owner heading names the owner.",
-    args: { channelId: t.arg.id({ required: true }) },
+    args: { channelId: t.arg.id({ required: true, description: "The CHAT channel's global id, as in the embed snippet." }) },
     resolve: (_root, args, ctx) => {
       const channelId = widgetChannelId(String(args.channelId));
       return chatWidgetConfig(ctx.prisma, channelId, ctx.kind === "visitor" && ctx.channelId === channelId ? ctx.conversationId : undefined);
@@ -87,7 +87,7 @@ builder.subscriptionFields((t) => ({
     type: ChatWidgetType,
     nullable: true,
     description: "Public: the chat widget's settings again each time an admin changes them (null: the chat is now unpublished, OFF or deleted). Over SSE or WebSocket.",
-    args: { channelId: t.arg.id({ required: true }) },
+    args: { channelId: t.arg.id({ required: true, description: "The CHAT channel's global id, as in the embed snippet." }) },
     subscribe: (_root, args, ctx) => chatWidgetChanges(ctx, widgetChannelId(String(args.channelId))),
     resolve: (_root, args, ctx) => chatWidgetConfig(ctx.prisma, widgetChannelId(String(args.channelId))),
   }),

@@ -12,8 +12,12 @@ import "../resolvers/viewer.js";
 import "../resolvers/inboxes.js";
 import "../resolvers/people.js";
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({
+  description: "Reads. Most fields need an agent token and see only the caller's account (and, for agents, the inboxes they are members of); partner and public widget fields say so.",
+});
+builder.mutationType({
+  description: "Writes. Each mutation takes one `input` object and returns a union of its result and its typed errors; it happens completely or not at all.",
+});
 
 let schema: GraphQLSchema | undefined;
 
