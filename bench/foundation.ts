@@ -1,5 +1,7 @@
-// npm run bench:foundation — cold/warm start to the first answered query on the embedded database,
-// and the SQL statements one `inboxes { channels }` query issues.
+// npm run bench:foundation — start to the first answered query on the embedded database: separate
+// processes (the production build as `npm start` and the container run it, and the sources under
+// tsx), each on a fresh and on an existing data dir; then in-process cold/warm starts and the SQL
+// statements one `inboxes { channels }` query issues. BENCH_START_RUNS (default 3) runs per median.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -8,6 +10,8 @@ import pg from "pg";
 import { loadConfig } from "../src/config.js";
 import { startServer } from "../src/server.js";
 import { DEMO } from "../src/services/seed.js";
+import { buildIsCurrent, build } from "../scripts/build.mjs";
+import { coldStarts } from "./cold-start.js";
 
 const statements: string[] = [];
 const originalQuery = pg.Client.prototype.query;
@@ -17,6 +21,21 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   statements.push(typeof first === "string" ? first : (first?.text ?? "?"));
   return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
+
+{
+  if (!buildIsCurrent()) await build({ log: () => {} });
+  const runs = Number(process.env.BENCH_START_RUNS ?? 3);
+  console.log(`start to first answered query, separate processes, median of ${runs} (fresh data dir / existing data dir):`);
+  for (const [label, command] of [
+    ["npm start (the build)", ["npm", "start", "--silent"]],
+    ["node dist/server/index.js (the container's command)", ["node", "--enable-source-maps", "dist/server/index.js"]],
+    ["tsx src/index.ts (npm run dev without watch)", ["node", "--import", "tsx", "src/index.ts"]],
+  ] as const) {
+    const { fresh, existing } = await coldStarts([...command], runs);
+    console.log(`  ${label.padEnd(52)} ${fresh.toFixed(0).padStart(6)} ms / ${existing.toFixed(0).padStart(6)} ms`);
+  }
+  console.log("");
+}
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), "inbox-bench-"));
 const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString("hex") });

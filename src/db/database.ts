@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { createPrismaClient } from "./client.js";
 import { startEmbeddedPostgres } from "./embedded.js";
+import { loadEmbeddedTemplate } from "./embedded-template.js";
 import { applyMigrations } from "./migrate.js";
 
 export interface Database {
@@ -24,7 +25,8 @@ export async function openDatabase(opts: {
   log?: (m: string) => void;
 }): Promise<Database> {
   const log = opts.log ?? (() => undefined);
-  const embedded = opts.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: opts.dataDir });
+  // A fresh embedded database starts from the build's template (migrations included) when it fits.
+  const embedded = opts.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: opts.dataDir, template: () => loadEmbeddedTemplate() });
   const url = opts.databaseUrl ?? embedded!.url;
   if (embedded) log(`embedded database in ${embedded.dataDir} at ${embedded.url}`);
   let prisma: PrismaClient | undefined;

@@ -55,7 +55,8 @@ const openDirs = new Set<string>();
  * Starts PGlite with its data in `dataDir` and serves it over the PostgreSQL wire protocol.
  *
  * Defaults: host `127.0.0.1`, port `0` (an ephemeral port, read back into the URL).
- * `dataDir` is created if missing; a first start runs initdb (seconds), later starts reuse the data.
+ * `dataDir` is created if missing; a first start loads `template` when it gives one, else runs
+ * initdb (seconds); later starts reuse the data.
  * The directory is locked with `<dataDir>/embedded.lock` (PGlite itself does not refuse a second
  * opener, which would corrupt the data); a lock left by a dead process is taken over.
  *
@@ -66,6 +67,11 @@ export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   host?: string;
   port?: number;
+  /**
+   * An initialized database (PGlite `dumpDataDir()`, src/db/embedded-template.ts) to load instead
+   * of running initdb when `dataDir` holds no database yet; ignored for an existing one.
+   */
+  template?: () => Promise<Blob | undefined>;
 }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(opts.dataDir);
   const host = opts.host ?? "127.0.0.1";
@@ -75,7 +81,9 @@ export async function startEmbeddedPostgres(opts: {
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    db = await PGlite.create({ dataDir });
+    const fresh = !fs.existsSync(path.join(dataDir, "PG_VERSION"));
+    const loadDataDir = fresh ? await opts.template?.() : undefined;
+    db = await PGlite.create({ dataDir, loadDataDir });
     server = new PGLiteSocketServer({
       db,
       host,

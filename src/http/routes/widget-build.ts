@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { PROJECT_ROOT } from "../../project-root.js";
 
 /**
  * The chat widget's two scripts, built with esbuild from widget/: the loader (the embed snippet's
@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
  * finds no build, or one made from other sources, builds them in memory at its first request.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = PROJECT_ROOT;
 export const WIDGET_SOURCE_DIR = path.join(ROOT, "widget");
 export const WIDGET_BUILD_DIR = path.join(ROOT, "dist", "widget");
 
