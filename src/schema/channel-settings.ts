@@ -9,7 +9,11 @@ import type { CallingSettings, ChatSettings, FacebookMessengerSettings, FormFiel
 
 // ---- enums -----------------------------------------------------------------------------------
 export const EmailProviderEnum = builder.enumType("EmailProvider", {
-  values: ["GMAIL", "OFFICE365", "OTHER"] as const,
+  values: {
+    GMAIL: { description: "Google Workspace / Gmail." },
+    OFFICE365: { description: "Microsoft 365 (From name not supported)." },
+    OTHER: { description: "Any other provider: mail is forwarded to this server." },
+  } as const,
   description: "OTHER: any provider, connected by forwarding. IMAP and Office 365 GCC High / DoD are not supported.",
 });
 export const FromNameModeEnum = builder.enumType("FromNameMode", {
@@ -19,27 +23,73 @@ export const FromNameModeEnum = builder.enumType("FromNameMode", {
   } as const,
   description: "A team email's From name; not supported for OFFICE365.",
 });
-export const SignatureFormatEnum = builder.enumType("SignatureFormat", { values: ["PLAIN", "HTML"] as const });
+export const SignatureFormatEnum = builder.enumType("SignatureFormat", {
+  description: "How a team email signature is written.",
+  values: { PLAIN: { description: "Plain text." }, HTML: { description: "HTML, sanitized like rich text." } } as const,
+});
 export const ChatHeadingModeEnum = builder.enumType("ChatHeadingMode", {
+  description: "Whose faces and names the chat widget's heading shows.",
   values: {
     SPECIFIC: { description: "Specific users and teams (more than three are shown at random)." },
     CONTACT_OWNER: { description: "The contact's owner; new visitors see the fallback users and teams." },
   } as const,
 });
 export const ChatAvailabilityModeEnum = builder.enumType("ChatAvailabilityMode", {
+  description: "What decides whether the chat is available (online) or away.",
   values: { USERS: { description: "Available when a routed user is available." }, CHAT_HOURS: { description: "During the chat hours, in their time zone." }, ALWAYS: { description: "24/7." } } as const,
 });
-export const WeekdayEnum = builder.enumType("Weekday", { values: ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] as const });
-export const TypicalReplyTimeEnum = builder.enumType("TypicalReplyTime", { values: ["FEW_MINUTES", "FEW_HOURS", "ONE_DAY"] as const });
-export const ChatOfflineBehaviorEnum = builder.enumType("ChatOfflineBehavior", { values: ["SHOW_RETURN_TIME", "SHOW_AWAY_MESSAGE", "HIDE_LAUNCHER"] as const });
+export const WeekdayEnum = builder.enumType("Weekday", {
+  description: "A day of the week, for chat hours.",
+  values: {
+    MON: { description: "Monday." },
+    TUE: { description: "Tuesday." },
+    WED: { description: "Wednesday." },
+    THU: { description: "Thursday." },
+    FRI: { description: "Friday." },
+    SAT: { description: "Saturday." },
+    SUN: { description: "Sunday." },
+  } as const,
+});
+export const TypicalReplyTimeEnum = builder.enumType("TypicalReplyTime", {
+  description: "What the widget tells visitors about reply times while the team is available.",
+  values: {
+    FEW_MINUTES: { description: "\"Typically replies in a few minutes\"." },
+    FEW_HOURS: { description: "\"Typically replies in a few hours\"." },
+    ONE_DAY: { description: "\"Typically replies in a day\"." },
+  } as const,
+});
+export const ChatOfflineBehaviorEnum = builder.enumType("ChatOfflineBehavior", {
+  description: "What the widget does while the chat is away (outside chat hours, or nobody available).",
+  values: {
+    SHOW_RETURN_TIME: { description: "Show when the team is back (the next chat-hours start)." },
+    SHOW_AWAY_MESSAGE: { description: "Show the away message." },
+    HIDE_LAUNCHER: { description: "Hide the launcher: visitors cannot start a chat." },
+  } as const,
+});
 export const ChatAtCapacityBehaviorEnum = builder.enumType("ChatAtCapacityBehavior", {
-  values: ["WAITING_MESSAGE", "HIDE_LAUNCHER", "NOTHING"] as const,
+  values: {
+    WAITING_MESSAGE: { description: "Show the waiting message; the chat can still be started." },
+    HIDE_LAUNCHER: { description: "Hide the launcher until someone has room." },
+    NOTHING: { description: "Behave as usual." },
+  } as const,
   description: "What visitors see when every agent is at their chat capacity.",
 });
 export const GdprConsentModeEnum = builder.enumType("GdprConsentMode", {
-  values: { OFF: {}, EXPLICIT: { description: "The visitor must click “I agree” first." }, IMPLIED: { description: "Consent is implied by writing." } } as const,
+  description: "Whether visitors are asked for consent (GDPR) before chatting.",
+  values: { OFF: { description: "No consent is asked." }, EXPLICIT: { description: "The visitor must click “I agree” first." }, IMPLIED: { description: "Consent is implied by writing." } } as const,
 });
-export const FormFieldTypeEnum = builder.enumType("FormFieldType", { values: ["TEXT", "EMAIL", "PHONE", "NUMBER", "TEXTAREA", "SELECT", "CHECKBOX"] as const });
+export const FormFieldTypeEnum = builder.enumType("FormFieldType", {
+  description: "The input a form field shows, and how its value is checked.",
+  values: {
+    TEXT: { description: "One line of text." },
+    EMAIL: { description: "An email address (checked); the submitter's contact is matched by it." },
+    PHONE: { description: "A phone number." },
+    NUMBER: { description: "A number." },
+    TEXTAREA: { description: "Several lines of text." },
+    SELECT: { description: "One of the field's options." },
+    CHECKBOX: { description: "Checked or not." },
+  } as const,
+});
 
 // ---- read types ------------------------------------------------------------------------------
 const idList = (typename: string, ids: string[] | undefined) => (ids ?? []).map((id) => toGlobalId(typename, id));
@@ -47,8 +97,8 @@ const idList = (typename: string, ids: string[] | undefined) => (ids ?? []).map(
 export const TeamEmailSettingsType = builder.objectRef<TeamEmailSettings>("TeamEmailSettings").implement({
   description: "A shared team address. The inbound email secret is shown once, when the channel is connected.",
   fields: (t) => ({
-    address: t.exposeString("address"),
-    provider: t.expose("provider", { type: EmailProviderEnum }),
+    address: t.exposeString("address", { description: "The shared address customers write to (unique across accounts)." }),
+    provider: t.expose("provider", { type: EmailProviderEnum, description: "GMAIL, OFFICE365 or OTHER (forwarding)." }),
     fromName: t.field({
       type: FromNameModeEnum,
       nullable: true,
@@ -61,16 +111,17 @@ export const TeamEmailSettingsType = builder.objectRef<TeamEmailSettings>("TeamE
       resolve: (s) => (s.provider === "OFFICE365" ? null : (s.companyName ?? null)),
     }),
     signature: t.exposeString("signature", { description: "Tokens {{sender.fullName}}, {{sender.firstName}}, {{sender.lastName}} are filled in per reply." }),
-    signatureFormat: t.expose("signatureFormat", { type: SignatureFormatEnum }),
+    signatureFormat: t.expose("signatureFormat", { type: SignatureFormatEnum, description: "PLAIN or HTML." }),
     logToOriginalSender: t.exposeBoolean("logToOriginalSender", { description: "Forwarded mail is logged on the original sender's contact." }),
   }),
 });
 
 const ChatHeadingType = builder.objectRef<ChatSettings["heading"]>("ChatHeading").implement({
+  description: "Who the chat widget's heading shows.",
   fields: (t) => ({
-    mode: t.expose("mode", { type: ChatHeadingModeEnum }),
-    userIds: t.idList({ resolve: (h) => idList("User", h.userIds) }),
-    teamIds: t.idList({ resolve: (h) => idList("Team", h.teamIds) }),
+    mode: t.expose("mode", { type: ChatHeadingModeEnum, description: "SPECIFIC users and teams, or the CONTACT_OWNER." }),
+    userIds: t.idList({ description: "SPECIFIC: the users shown (global User ids).", resolve: (h) => idList("User", h.userIds) }),
+    teamIds: t.idList({ description: "SPECIFIC: the teams whose members are shown (global Team ids).", resolve: (h) => idList("Team", h.teamIds) }),
     fallbackUserIds: t.idList({ description: "CONTACT_OWNER: shown to new visitors.", resolve: (h) => idList("User", h.fallbackUserIds) }),
     fallbackTeamIds: t.idList({ description: "CONTACT_OWNER: shown to new visitors.", resolve: (h) => idList("Team", h.fallbackTeamIds) }),
   }),
@@ -78,18 +129,20 @@ const ChatHeadingType = builder.objectRef<ChatSettings["heading"]>("ChatHeading"
 
 type Range = ChatSettings["availability"]["ranges"][number];
 const ChatHoursRangeType = builder.objectRef<Range>("ChatHoursRange").implement({
+  description: "One day's opening time range of the chat.",
   fields: (t) => ({
-    day: t.expose("day", { type: WeekdayEnum }),
+    day: t.expose("day", { type: WeekdayEnum, description: "The weekday." }),
     start: t.exposeString("start", { description: "HH:MM in the availability's time zone." }),
     end: t.exposeString("end", { description: "HH:MM, after start." }),
   }),
 });
 
 const ChatAvailabilityType = builder.objectRef<ChatSettings["availability"]>("ChatAvailability").implement({
+  description: "When the chat counts as available.",
   fields: (t) => ({
-    mode: t.expose("mode", { type: ChatAvailabilityModeEnum }),
+    mode: t.expose("mode", { type: ChatAvailabilityModeEnum, description: "USERS, CHAT_HOURS or ALWAYS." }),
     timeZone: t.exposeString("timeZone", { description: "IANA time zone of the chat hours." }),
-    ranges: t.field({ type: [ChatHoursRangeType], resolve: (a) => a.ranges }),
+    ranges: t.field({ type: [ChatHoursRangeType], description: "CHAT_HOURS: the opening ranges (several per day allowed).", resolve: (a) => a.ranges }),
   }),
 });
 
@@ -97,18 +150,18 @@ export const ChatSettingsType = builder.objectRef<ChatSettings & { channelId: st
   description: "The website chat widget.",
   fields: (t) => ({
     color: t.string({ description: "Accent colour (hex); defaults to the account's branding.", resolve: (s) => s.color ?? "" }),
-    font: t.exposeString("font"),
-    heading: t.field({ type: ChatHeadingType, resolve: (s) => s.heading }),
-    welcomeMessage: t.exposeString("welcomeMessage"),
+    font: t.exposeString("font", { description: "CSS font family of the widget." }),
+    heading: t.field({ type: ChatHeadingType, description: "Who the heading shows.", resolve: (s) => s.heading }),
+    welcomeMessage: t.exposeString("welcomeMessage", { description: "First message a visitor sees (sent as a BOT message when the chat starts)." }),
     welcomeAsPrompt: t.exposeBoolean("welcomeAsPrompt", { description: "Show the welcome message as a prompt on page load." }),
-    availability: t.field({ type: ChatAvailabilityType, resolve: (s) => s.availability }),
-    typicalReplyTime: t.expose("typicalReplyTime", { type: TypicalReplyTimeEnum }),
-    awayMessage: t.exposeString("awayMessage"),
-    offlineBehavior: t.expose("offlineBehavior", { type: ChatOfflineBehaviorEnum }),
-    atCapacityBehavior: t.expose("atCapacityBehavior", { type: ChatAtCapacityBehaviorEnum }),
-    waitingMessage: t.exposeString("waitingMessage"),
+    availability: t.field({ type: ChatAvailabilityType, description: "When the chat is available.", resolve: (s) => s.availability }),
+    typicalReplyTime: t.expose("typicalReplyTime", { type: TypicalReplyTimeEnum, description: "Reply time shown while available." }),
+    awayMessage: t.exposeString("awayMessage", { description: "Shown while away (with SHOW_AWAY_MESSAGE)." }),
+    offlineBehavior: t.expose("offlineBehavior", { type: ChatOfflineBehaviorEnum, description: "What the widget does while away." }),
+    atCapacityBehavior: t.expose("atCapacityBehavior", { type: ChatAtCapacityBehaviorEnum, description: "What the widget does when every agent is at capacity." }),
+    waitingMessage: t.exposeString("waitingMessage", { description: "Shown when every agent is at capacity (with WAITING_MESSAGE)." }),
     transcriptSender: t.exposeString("transcriptSender", { nullable: true, description: "The address chat transcripts are sent from." }),
-    published: t.exposeBoolean("published"),
+    published: t.exposeBoolean("published", { description: "Whether the widget shows on the site; an unpublished chat renders nothing." }),
     gdpr: t.field({ type: GdprType, description: "Consent asked of visitors before they can chat.", resolve: (s) => s.gdpr ?? { mode: "OFF" } }),
     allowedOrigins: t.stringList({ description: "Sites whose pages may start chats (checked against the Origin); empty: any site.", resolve: (s) => s.allowedOrigins ?? [] }),
     embedSnippet: t.string({
@@ -119,35 +172,49 @@ export const ChatSettingsType = builder.objectRef<ChatSettings & { channelId: st
 });
 
 const GdprType = builder.objectRef<FacebookMessengerSettings["gdpr"]>("GdprConsent").implement({
-  fields: (t) => ({ mode: t.expose("mode", { type: GdprConsentModeEnum }), consentText: t.exposeString("consentText", { nullable: true }) }),
+  description: "Consent asked of customers before they can write.",
+  fields: (t) => ({
+    mode: t.expose("mode", { type: GdprConsentModeEnum, description: "OFF, EXPLICIT or IMPLIED." }),
+    consentText: t.exposeString("consentText", { nullable: true, description: "The consent text shown; null when mode is OFF." }),
+  }),
 });
 
 export const FacebookMessengerSettingsType = builder.objectRef<FacebookMessengerSettings>("FacebookMessengerSettings").implement({
+  description: "A Facebook business page's Messenger. Automated messages go out only within 24 hours of the customer's last message, human replies within 7 days.",
   fields: (t) => ({
     pageId: t.exposeString("pageId", { description: "A page can be connected to only one account." }),
-    pageName: t.exposeString("pageName"),
-    greeting: t.exposeString("greeting"),
+    pageName: t.exposeString("pageName", { description: "The page's name as Facebook shows it." }),
+    greeting: t.exposeString("greeting", { description: "Messenger's greeting text shown before the customer writes." }),
     instantReply: t.exposeString("instantReply", { description: "Sent after the customer's first message." }),
-    gdpr: t.field({ type: GdprType, resolve: (s) => s.gdpr }),
+    gdpr: t.field({ type: GdprType, description: "GDPR consent asked in Messenger.", resolve: (s) => s.gdpr }),
   }),
 });
 
 export const WhatsAppSettingsType = builder.objectRef<WhatsAppSettings>("WhatsAppSettings").implement({
-  fields: (t) => ({ phoneNumber: t.exposeString("phoneNumber", { description: "E.164." }), displayName: t.exposeString("displayName", { nullable: true }) }),
+  description: "A verified WhatsApp business number.",
+  fields: (t) => ({
+    phoneNumber: t.exposeString("phoneNumber", { description: "E.164." }),
+    displayName: t.exposeString("displayName", { nullable: true, description: "The business name customers see; null when not set." }),
+  }),
 });
 
 export const CallingSettingsType = builder.objectRef<CallingSettings>("CallingSettings").implement({
-  fields: (t) => ({ phoneNumber: t.exposeString("phoneNumber", { description: "E.164." }), recordCalls: t.exposeBoolean("recordCalls") }),
+  description: "A phone number for calls; calls start a thread that continues by chat or email.",
+  fields: (t) => ({
+    phoneNumber: t.exposeString("phoneNumber", { description: "E.164." }),
+    recordCalls: t.exposeBoolean("recordCalls", { description: "Whether calls are recorded (the recording is attached to the call entry)." }),
+  }),
 });
 
 const FormFieldType = builder.objectRef<FormFieldDefinition>("FormField").implement({
+  description: "One field of a form.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    label: t.exposeString("label"),
-    type: t.expose("type", { type: FormFieldTypeEnum }),
-    required: t.exposeBoolean("required"),
+    name: t.exposeString("name", { description: "Key of the value in a submission; unique in the form." }),
+    label: t.exposeString("label", { description: "What the submitter sees." }),
+    type: t.expose("type", { type: FormFieldTypeEnum, description: "The kind of input." }),
+    required: t.exposeBoolean("required", { description: "Whether a submission without it is refused." }),
     hidden: t.exposeBoolean("hidden", { description: "Stored with the submission but not shown in the inbox." }),
-    options: t.exposeStringList("options"),
+    options: t.exposeStringList("options", { description: "SELECT: the choices; empty for other types." }),
   }),
 });
 
@@ -157,9 +224,9 @@ export const FormObject = builder.prismaNode("Form", {
   findUnique: (id, ctx) => ({ id, accountId: callerAccountId(ctx) }),
   description: "A form whose submissions become conversations.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    fields: t.field({ type: [FormFieldType], select: { fields: true }, resolve: (f) => (f.fields ?? []) as unknown as FormFieldDefinition[] }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    name: t.exposeString("name", { description: "The form's name (the subject of its conversations)." }),
+    fields: t.field({ type: [FormFieldType], description: "Its fields, in display order, hidden ones included.", select: { fields: true }, resolve: (f) => (f.fields ?? []) as unknown as FormFieldDefinition[] }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the form was created." }),
   }),
 });
 
@@ -167,7 +234,7 @@ export const FormObject = builder.prismaNode("Form", {
 export const TeamEmailInput = builder.inputType("TeamEmailInput", {
   description: "address is required on connect; every other field has a default.",
   fields: (t) => ({
-    address: t.string(),
+    address: t.string({ description: "The shared address (required on connect); cannot be someone's personal email or another team email." }),
     provider: t.field({ type: EmailProviderEnum, description: "Default OTHER (forwarding)." }),
     fromName: t.field({ type: FromNameModeEnum, description: "Default AGENT_AND_COMPANY. Not supported for OFFICE365 (refused there)." }),
     companyName: t.string({ description: "The company name contacts see in the From name (at most 200 characters); default: the account's name. Not supported for OFFICE365 (refused there)." }),
@@ -179,18 +246,25 @@ export const TeamEmailInput = builder.inputType("TeamEmailInput", {
 });
 
 const ChatHeadingInput = builder.inputType("ChatHeadingInput", {
+  description: "Who the chat widget's heading shows.",
   fields: (t) => ({
     mode: t.field({ type: ChatHeadingModeEnum, description: "Default SPECIFIC." }),
-    userIds: t.idList(),
-    teamIds: t.idList(),
-    fallbackUserIds: t.idList(),
-    fallbackTeamIds: t.idList(),
+    userIds: t.idList({ description: "SPECIFIC: users to show." }),
+    teamIds: t.idList({ description: "SPECIFIC: teams whose members to show." }),
+    fallbackUserIds: t.idList({ description: "CONTACT_OWNER: users shown to new visitors." }),
+    fallbackTeamIds: t.idList({ description: "CONTACT_OWNER: teams shown to new visitors." }),
   }),
 });
 const ChatHoursRangeInput = builder.inputType("ChatHoursRangeInput", {
-  fields: (t) => ({ day: t.field({ type: WeekdayEnum, required: true }), start: t.string({ required: true }), end: t.string({ required: true }) }),
+  description: "One opening time range of the chat.",
+  fields: (t) => ({
+    day: t.field({ type: WeekdayEnum, required: true, description: "The weekday." }),
+    start: t.string({ required: true, description: "HH:MM (24-hour) in the availability's time zone." }),
+    end: t.string({ required: true, description: "HH:MM, after start." }),
+  }),
 });
 const ChatAvailabilityInput = builder.inputType("ChatAvailabilityInput", {
+  description: "When the chat counts as available.",
   fields: (t) => ({
     mode: t.field({ type: ChatAvailabilityModeEnum, description: "Default USERS." }),
     timeZone: t.string({ description: "IANA time zone; default UTC." }),
@@ -202,16 +276,16 @@ export const ChatInput = builder.inputType("ChatInput", {
   description: "Every field has a default. On update, a nested object (heading, availability) is replaced whole.",
   fields: (t) => ({
     color: t.string({ description: "Hex; default the account's brand colour." }),
-    font: t.string(),
-    heading: t.field({ type: ChatHeadingInput }),
-    welcomeMessage: t.string(),
+    font: t.string({ description: "CSS font family." }),
+    heading: t.field({ type: ChatHeadingInput, description: "Who the heading shows." }),
+    welcomeMessage: t.string({ description: "First message a visitor sees." }),
     welcomeAsPrompt: t.boolean({ description: "Default false." }),
-    availability: t.field({ type: ChatAvailabilityInput }),
+    availability: t.field({ type: ChatAvailabilityInput, description: "When the chat is available; default by users' availability." }),
     typicalReplyTime: t.field({ type: TypicalReplyTimeEnum, description: "Default FEW_MINUTES." }),
-    awayMessage: t.string(),
+    awayMessage: t.string({ description: "Shown while away (with SHOW_AWAY_MESSAGE)." }),
     offlineBehavior: t.field({ type: ChatOfflineBehaviorEnum, description: "Default SHOW_AWAY_MESSAGE." }),
     atCapacityBehavior: t.field({ type: ChatAtCapacityBehaviorEnum, description: "Default WAITING_MESSAGE." }),
-    waitingMessage: t.string(),
+    waitingMessage: t.string({ description: "Shown when every agent is at capacity (with WAITING_MESSAGE)." }),
     transcriptSender: t.string({ description: "Email address transcripts are sent from." }),
     published: t.boolean({ description: "Default true." }),
     gdpr: t.field({ type: GdprInput, description: "Consent asked of visitors before they can chat (default OFF)." }),
@@ -220,47 +294,68 @@ export const ChatInput = builder.inputType("ChatInput", {
 });
 
 const GdprInput = builder.inputType("GdprConsentInput", {
+  description: "Consent asked of customers before they can write.",
   fields: (t) => ({ mode: t.field({ type: GdprConsentModeEnum, description: "Default OFF." }), consentText: t.string({ description: "Required unless mode is OFF." }) }),
 });
 export const FacebookMessengerInput = builder.inputType("FacebookMessengerInput", {
   description: "pageId and pageName are required on connect.",
-  fields: (t) => ({ pageId: t.string(), pageName: t.string(), greeting: t.string(), instantReply: t.string(), gdpr: t.field({ type: GdprInput }) }),
+  fields: (t) => ({
+    pageId: t.string({ description: "The Facebook page id; a page can be connected to only one account." }),
+    pageName: t.string({ description: "The page's name." }),
+    greeting: t.string({ description: "Messenger greeting shown before the customer writes." }),
+    instantReply: t.string({ description: "Sent automatically after the customer's first message; empty: none." }),
+    gdpr: t.field({ type: GdprInput, description: "GDPR consent in Messenger (default OFF)." }),
+  }),
 });
 
 const FormFieldInput = builder.inputType("FormFieldInput", {
+  description: "One field of a new form.",
   fields: (t) => ({
-    name: t.string({ required: true }),
-    label: t.string({ required: true }),
+    name: t.string({ required: true, description: "Key of the value in submissions; unique in the form." }),
+    label: t.string({ required: true, description: "What the submitter sees." }),
     type: t.field({ type: FormFieldTypeEnum, description: "Default TEXT." }),
-    required: t.boolean(),
-    hidden: t.boolean(),
+    required: t.boolean({ description: "Refuse submissions without it; default false." }),
+    hidden: t.boolean({ description: "A hidden field (e.g. a page URL filled by the site): stored, not shown in the inbox; default false." }),
     options: t.stringList({ description: "Choices of a SELECT field." }),
   }),
 });
 const NewFormInput = builder.inputType("NewFormInput", {
-  fields: (t) => ({ name: t.string({ required: true }), fields: t.field({ type: [FormFieldInput], required: true }) }),
+  description: "A form created together with its channel.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The form's name." }),
+    fields: t.field({ type: [FormFieldInput], required: true, description: "Its fields, in display order." }),
+  }),
 });
 export const FormChannelInput = builder.inputType("FormChannelInput", {
   description: "Exactly one of formId (an existing form of the account) or newForm.",
   fields: (t) => ({
-    formId: t.id(),
-    newForm: t.field({ type: NewFormInput }),
+    formId: t.id({ description: "An existing form of the account." }),
+    newForm: t.field({ type: NewFormInput, description: "A new form to create." }),
     createTickets: t.boolean({ description: "Each submission also becomes a ticket (same as ticketDefaults.createTickets)." }),
   }),
 });
 
 export const WhatsAppInput = builder.inputType("WhatsAppInput", {
-  fields: (t) => ({ phoneNumber: t.string({ description: "Verified business number, E.164." }), displayName: t.string() }),
+  description: "A WhatsApp business number (tier PROFESSIONAL or ENTERPRISE); phoneNumber is required on connect.",
+  fields: (t) => ({ phoneNumber: t.string({ description: "Verified business number, E.164." }), displayName: t.string({ description: "Business name customers see." }) }),
 });
 export const CallingInput = builder.inputType("CallingInput", {
+  description: "A phone number for calls (tier PROFESSIONAL or ENTERPRISE); phoneNumber is required on connect.",
   fields: (t) => ({ phoneNumber: t.string({ description: "E.164." }), recordCalls: t.boolean({ description: "Default false." }) }),
 });
 
 const CredentialValueInput = builder.inputType("CredentialValueInput", {
-  fields: (t) => ({ name: t.string({ required: true }), value: t.string({ required: true }) }),
+  description: "A value for one credential field of the app's connection form.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The credential field's name, as the app declares it." }),
+    value: t.string({ required: true, description: "The value (secret fields are never returned to agents)." }),
+  }),
 });
 export const CustomChannelInput = builder.inputType("CustomChannelInput", {
   description: "An installed channel app and the credential values its connection form declares. On update, credentials merge by name.",
-  fields: (t) => ({ channelAppId: t.id(), credentials: t.field({ type: [CredentialValueInput] }) }),
+  fields: (t) => ({
+    channelAppId: t.id({ description: "The channel app to connect (required on connect; see channelApps)." }),
+    credentials: t.field({ type: [CredentialValueInput], description: "Values for the app's credential fields; required ones must be given." }),
+  }),
 });
 
