@@ -1,6 +1,9 @@
 import { isObjectType, type GraphQLResolveInfo } from "graphql";
 import { Repeater } from "graphql-yoga";
 import { resolveNodes } from "@pothos/plugin-relay";
+import { brandWithType } from "@pothos/core";
+import { queryFromInfo } from "@pothos/plugin-prisma";
+import { loadConversation } from "../services/conversations.js";
 import { builder } from "../schema/builder.js";
 import { ValidationError } from "../services/errors.js";
 import { decodeAnyGlobalId } from "../schema/ids.js";
@@ -8,7 +11,7 @@ import { decodeAnyGlobalId } from "../schema/ids.js";
 builder.subscriptionField("heartbeat", (t) =>
   t.withAuth({ agent: true }).int({
     description: "A counter (1, 2, 3...) every `intervalMs` (100 to 60000, default 1000): lets a client check that its subscription connection is alive.",
-    args: { intervalMs: t.arg.int({ required: false, defaultValue: 1000 }) },
+    args: { intervalMs: t.arg.int({ required: false, defaultValue: 1000, description: "Milliseconds between ticks, 100 to 60000." }) },
     subscribe: (_root, { intervalMs }) => {
       const ms = intervalMs ?? 1000;
       if (ms < 100 || ms > 60_000) throw ValidationError.field("intervalMs", "must be between 100 and 60000");
@@ -40,8 +43,18 @@ builder.queryField("node", (t) =>
   t.field({
     type: builder.nodeInterfaceRef(),
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx, info) => (await resolveNodes(builder, ctx, info, decodeNodeIds([String(id)], info)))[0] as never,
+    description: "Fetches any object by its global id; null when it does not exist, belongs to another account, is hidden from the caller or the id is malformed.",
+    args: { id: t.arg.id({ required: true, description: "A global id as returned by any `id` field." }) },
+    resolve: async (_root, { id }, ctx, info) => {
+      const [decoded] = decodeNodeIds([String(id)], info);
+      // A conversation with its side panel (contact, tickets, previous conversations, messages): one statement.
+      if (decoded?.typename === "Conversation" && ctx.kind === "agent") {
+        const row = await loadConversation(ctx, decoded.id, queryFromInfo({ context: ctx, info, typeName: "Conversation" }));
+        if (row) brandWithType(row, "Conversation" as never);
+        return row as never;
+      }
+      return (await resolveNodes(builder, ctx, info, [decoded]))[0] as never;
+    },
   }),
 );
 
@@ -49,7 +62,8 @@ builder.queryField("nodes", (t) =>
   t.field({
     type: [builder.nodeInterfaceRef()],
     nullable: { list: false, items: true },
-    args: { ids: t.arg.idList({ required: true }) },
+    description: "Fetches several objects by global id, in the order given; each unknown, foreign, hidden or malformed id gives null in its place.",
+    args: { ids: t.arg.idList({ required: true, description: "Global ids (at most the server's page limit, 5,000 by default)." }) },
     resolve: async (_root, { ids }, ctx, info) => {
       // One statement per type, but an unbounded list would still hold the event loop (5,000 ids: 3 s).
       const max = ctx.config.limits.maxPageSize;

@@ -10,6 +10,7 @@ import { email, parseInput } from "./validation.js";
 import { storable } from "./storable.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import type { SqlTx } from "../db/sql.js";
+import { readMany } from "../db/read-sql.js";
 
 /** Who sent an inbound message, as the transport knows them. Every field is optional. */
 export interface SenderIdentity {
@@ -117,14 +118,14 @@ type ContactQuery = Omit<Prisma.ContactFindManyArgs, "where" | "orderBy">;
  */
 export async function listContacts(ctx: AgentContext, args: { search?: string | null }, query: ContactQuery = {}) {
   const term = searchTerm(args.search);
-  const where: Prisma.ContactWhereInput = { accountId: ctx.accountId };
-  if (term) {
-    const matches = await ctx.prisma.$queryRaw<{ id: string }[]>`
-      SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
-       ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES}`;
-    where.id = { in: matches.map((m) => m.id) };
-  }
-  return ctx.prisma.contact.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  // The search's matches and the page with its relations: one statement (src/db/read-sql.ts).
+  const extra = (a: string) =>
+    term
+      ? [Prisma.sql`${Prisma.raw(`"${a}"`)}.id = ANY(ARRAY(
+          SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
+           ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES}))`]
+      : [];
+  return readMany<Contact>(ctx.prisma, "Contact", { ...query, where: { accountId: ctx.accountId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }, extra);
 }
 
 const createFromConversationSchema = z

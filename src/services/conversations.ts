@@ -130,6 +130,12 @@ export async function listConversations(
   };
 }
 
+/** A conversation of a visible inbox with the caller's selection, in one statement; null when hidden or missing. */
+export async function loadConversation(ctx: AgentContext, id: string, query: ConversationQuery = {}): Promise<Conversation | null> {
+  const [row] = await readMany<Conversation>(ctx.prisma, "Conversation", { ...query, where: { id, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) }, take: 1 });
+  return row ?? null;
+}
+
 /** A conversation of a visible inbox, loaded with `tx` (or the context's client); NotFoundError otherwise. */
 export async function findVisibleConversation(db: Tx, ctx: AgentContext, id: string) {
   const conversation = await db.conversation.findFirst({ where: { id, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) } });

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Prisma, TicketPriority } from "../generated/prisma/client.js";
+import type { Prisma, Ticket, TicketPriority } from "../generated/prisma/client.js";
+import { readMany } from "../db/read-sql.js";
 import type { AgentContext } from "../context.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
 import { recordTicketEvent } from "./ticket-events.js";
@@ -64,7 +65,8 @@ export function ticketWhere(ctx: AgentContext, filter: TicketFilter = {}): Prism
  * id page stably). Every agent of the account sees every ticket: the help desk is shared.
  */
 export function listTickets(ctx: AgentContext, filter: TicketFilter | null | undefined, query: TicketQuery = {}) {
-  return ctx.prisma.ticket.findMany({ ...query, where: ticketWhere(ctx, filter ?? {}), orderBy: [{ lastActivityAt: "desc" }, { id: "desc" }] });
+  // One statement for the page and every relation it selects (src/db/read-sql.ts).
+  return readMany<Ticket>(ctx.prisma, "Ticket", { ...query, where: ticketWhere(ctx, filter ?? {}), orderBy: [{ lastActivityAt: "desc" }, { id: "desc" }] });
 }
 
 /** One ticket of the caller's account. */
