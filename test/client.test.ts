@@ -88,7 +88,7 @@ function collect() {
       error: (err: unknown) => failures.push(err),
       reconnecting: (info: { attempt: number; cause: unknown }) => reconnects.push(info),
     },
-    waitFor(n: number, ms = 20_000) {
+    waitFor(n: number, ms = 45_000) {
       if (events.length >= n) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`waited for ${n} events, got ${JSON.stringify(events)}; failures ${JSON.stringify(failures)}`)), ms);
@@ -174,7 +174,7 @@ describe("typed client", () => {
     // The token was asked again for the new connection.
     expect(tokensIssued).toBeGreaterThanOrEqual(2);
     sub.dispose();
-  });
+  }, 120_000);
 
   test("an expired token closes the socket (4403) and a refreshed one resumes without a gap", async () => {
     let issued = 0;

@@ -7,16 +7,7 @@ import { buildSchema, type GraphQLObjectType } from "graphql";
 import type { Prisma } from "../src/generated/prisma/client.js";
 import { chatSettings } from "../src/services/channel-settings.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
-import {
-  ConversationUpdatedDocument,
-  createInboxClient,
-  MessageAddedDocument,
-  MessageUpdatedDocument,
-  ReplyDocument,
-  TicketUpdatedDocument,
-  unwrap,
-  type InboxClient,
-} from "../client/src/index.js";
+import { ConversationUpdatedDocument, createInboxClient, MessageAddedDocument, MessageUpdatedDocument, ReplyDocument, TicketUpdatedDocument, unwrap, type InboxClient } from "../client/src/index.js";
 import {
   ChConnectDocument,
   ChDeleteDocument,
@@ -103,7 +94,13 @@ beforeAll(async () => {
       input: {
         inboxId: toGlobalId("Inbox", inbox.id),
         name: "SMS line",
-        custom: { channelAppId: registered.app.id, credentials: [{ name: "accountSid", value: "AC-1234" }, { name: "apiKey", value: "k-secret" }] },
+        custom: {
+          channelAppId: registered.app.id,
+          credentials: [
+            { name: "accountSid", value: "AC-1234" },
+            { name: "apiKey", value: "k-secret" },
+          ],
+        },
       },
     })
   ).connectChannel;
@@ -145,7 +142,14 @@ beforeAll(async () => {
   // The website chat: the visitor's subscriptions, and the agent's typing one.
   const chatInbox = await createInbox(t.prisma, acc.accountId, { name: "Website", userIds: [acc.agent.id] });
   const chatChannel = await t.prisma.channel.create({
-    data: { accountId: acc.accountId, inboxId: chatInbox.id, type: "CHAT", name: "Website chat", status: "ON", settings: chatSettings.parse({ availability: { mode: "ALWAYS" } }) as Prisma.InputJsonValue },
+    data: {
+      accountId: acc.accountId,
+      inboxId: chatInbox.id,
+      type: "CHAT",
+      name: "Website chat",
+      status: "ON",
+      settings: chatSettings.parse({ availability: { mode: "ALWAYS" } }) as Prisma.InputJsonValue,
+    },
   });
   const chatChannelId = toGlobalId("Channel", chatChannel.id);
   const chat = (await t.client().request(WidgetStartChatDocument, { input: { channelId: chatChannelId, name: "Vic Visitor" } })).startChat;
@@ -186,7 +190,12 @@ const EXAMPLE = /<!-- example: ([^>]+?) -->\n```json\n([\s\S]*?)\n```/g;
 function shape(value: unknown): unknown {
   if (value === null) return "null";
   if (Array.isArray(value)) return value.length ? [shape(value[0])] : [];
-  if (typeof value === "object") return Object.fromEntries(Object.entries(value as object).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, shape(v)]));
+  if (typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value as object)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, shape(v)]),
+    );
   return typeof value;
 }
 

@@ -24,22 +24,38 @@ export class InboxError extends Error {
 }
 
 export class ValidationError extends InboxError {
-  constructor(code: string, message: string, readonly fieldErrors: FieldError[]) {
+  constructor(
+    code: string,
+    message: string,
+    readonly fieldErrors: FieldError[],
+  ) {
     super("ValidationError", code, message);
   }
 }
 export class NotFoundError extends InboxError {
-  constructor(code: string, message: string, readonly resource: string | null) {
+  constructor(
+    code: string,
+    message: string,
+    readonly resource: string | null,
+  ) {
     super("NotFoundError", code, message);
   }
 }
 export class MessagingWindowClosedError extends InboxError {
-  constructor(code: string, message: string, readonly windowEndedAt: Date | null) {
+  constructor(
+    code: string,
+    message: string,
+    readonly windowEndedAt: Date | null,
+  ) {
     super("MessagingWindowClosedError", code, message);
   }
 }
 export class ConditionalStatusError extends InboxError {
-  constructor(code: string, message: string, readonly missingProperties: string[]) {
+  constructor(
+    code: string,
+    message: string,
+    readonly missingProperties: string[],
+  ) {
     super("ConditionalStatusError", code, message);
   }
 }

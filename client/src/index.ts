@@ -88,8 +88,7 @@ export function createInboxClient(options: InboxClientOptions): InboxClient {
         throw err;
       }
     },
-    subscribe: (document, variables, handlers, subscribeOptions = {}) =>
-      subscribeResumable(ws, document, variables, handlers, { retry: options.retry, ...subscribeOptions }),
+    subscribe: (document, variables, handlers, subscribeOptions = {}) => subscribeResumable(ws, document, variables, handlers, { retry: options.retry, ...subscribeOptions }),
     async dispose() {
       await ws.dispose();
     },

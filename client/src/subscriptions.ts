@@ -63,9 +63,7 @@ export function isRetryable(error: unknown): boolean {
 /** The operation's root field, checked to take `$after` and select `eventCursor`. */
 function resumableRootField(document: DocumentNode): string {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-  );
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
   const [operation] = operations;
   if (operations.length !== 1 || operation.operation !== "subscription") throw new TypeError("subscribe() takes a document with one subscription operation");
   if (!operation.variableDefinitions?.some((v) => v.variable.name.value === "after")) throw new TypeError("A resumable subscription must declare `$after: String` and pass it to its field");
@@ -116,39 +114,36 @@ export function subscribeResumable<TData, TVars extends { after?: string | null 
     // graphql-ws sends this same object again if it reconnects by itself (it does after a 1000
     // close even with retries off): keeping `after` current in it makes that resume right too.
     const payload = { query, variables: { ...variables, after: cursor } as Record<string, unknown> };
-    stop = ws.subscribe<TData>(
-      payload,
-      {
-        next: (result) => {
-          if (disposed) return;
-          if (result.errors?.length) handlers.resultErrors?.(result.errors);
-          if (!result.data) return;
-          const value = (result.data as Record<string, { eventCursor?: string | null } | null>)[field];
-          if (value?.eventCursor) payload.variables.after = cursor = value.eventCursor;
-          handlers.next(result.data, value?.eventCursor ?? null);
-        },
-        error: (error) => {
-          stop = null;
-          if (disposed) return;
-          failures += 1;
-          if (!isRetryable(error) || failures > attempts) {
-            end();
-            handlers.error?.(Array.isArray(error) ? RequestError.from(error) : error);
-            return;
-          }
-          const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (failures - 1));
-          const delayMs = Math.round(backoff * (0.75 + Math.random() * 0.5));
-          handlers.reconnecting?.({ attempt: failures, delayMs, cause: error });
-          timer = setTimeout(() => !disposed && start(), delayMs);
-        },
-        complete: () => {
-          stop = null;
-          if (disposed) return;
-          end();
-          handlers.complete?.();
-        },
+    stop = ws.subscribe<TData>(payload, {
+      next: (result) => {
+        if (disposed) return;
+        if (result.errors?.length) handlers.resultErrors?.(result.errors);
+        if (!result.data) return;
+        const value = (result.data as Record<string, { eventCursor?: string | null } | null>)[field];
+        if (value?.eventCursor) payload.variables.after = cursor = value.eventCursor;
+        handlers.next(result.data, value?.eventCursor ?? null);
       },
-    );
+      error: (error) => {
+        stop = null;
+        if (disposed) return;
+        failures += 1;
+        if (!isRetryable(error) || failures > attempts) {
+          end();
+          handlers.error?.(Array.isArray(error) ? RequestError.from(error) : error);
+          return;
+        }
+        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (failures - 1));
+        const delayMs = Math.round(backoff * (0.75 + Math.random() * 0.5));
+        handlers.reconnecting?.({ attempt: failures, delayMs, cause: error });
+        timer = setTimeout(() => !disposed && start(), delayMs);
+      },
+      complete: () => {
+        stop = null;
+        if (disposed) return;
+        end();
+        handlers.complete?.();
+      },
+    });
   };
   start();
 
