@@ -6,10 +6,11 @@
 // Each message goes nodemailer -> SMTP (loopback) -> parse -> SPF/DKIM/DMARC (mailauth, against an
 // in-process DNS: this machine has no internet, and real DNS latency is the network's, not ours) ->
 // intake transaction -> 250. Prints messages per second and the CPU per message of this process
-// (client and server share it) and of PostgreSQL (every `postgres` process's utime+stime from
-// /proc, before and after; PostgreSQL must run on this machine).
+// (client and server share it) and of PostgreSQL (utime+stime from /proc of the backends serving
+// the bench's database, found in pg_stat_activity, before and after; PostgreSQL must run on this
+// machine; other databases' work on the same server is not counted).
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -26,22 +27,24 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const SENDERS = Number(process.env.SENDERS ?? 200);
 const TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds used so far by every process named postgres (the server and its backends). */
-function postgresCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+/** CPU seconds used so far by each backend serving `database` (by pid), read from /proc. */
+async function backendCpu(database: string): Promise<Map<number, number>> {
+  const pids = await withClient(baseUrl, (c) => c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]));
+  const cpu = new Map<number, number>();
+  for (const { pid } of pids.rows) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (comm !== "postgres") continue;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / TICKS); // utime, stime
     } catch {
-      // the process ended meanwhile
+      // the backend ended meanwhile
     }
   }
-  return ticks / TICKS;
+  return cpu;
 }
+
+/** CPU seconds the database's backends used between two readings (a backend started meanwhile counts from zero). */
+const cpuBetween = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, s]) => sum + s - (before.get(pid) ?? 0), 0);
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>) {
   const c = new pg.Client({ connectionString: url });
@@ -96,7 +99,7 @@ try {
   for (let i = 0; i < warm; i += CONCURRENCY) await Promise.all(Array.from({ length: Math.min(CONCURRENCY, warm - i) }, (_, k) => send(i + k)));
 
   const measured = N - warm;
-  const pgBefore = postgresCpuSeconds();
+  const pgBefore = await backendCpu(name);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let next = warm;
@@ -107,7 +110,7 @@ try {
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const pgCpu = postgresCpuSeconds() - pgBefore;
+  const pgCpu = cpuBetween(pgBefore, await backendCpu(name));
   transport.close();
 
   const stored = await server.prisma.message.count({ where: { accountId: account.id } });

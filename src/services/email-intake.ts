@@ -58,7 +58,7 @@ async function verdictsOf(services: Services, raw: Buffer, mail: ParsedEmail, se
   const [auth, own] = await Promise.all([
     verifySender(email, raw, sender).catch((err) => {
       // A check that cannot run (a DNS failure) is no verdict against the sender: recorded, not refused.
-      console.warn(`[inbound email] ${mail.messageId}: sender verification failed: ${(err as Error).message}`);
+      services.logger.warn({ component: "inbound-email", messageId: mail.messageId, err: { message: (err as Error).message } }, "sender verification failed");
       return null;
     }),
     isOwnAddress(services.prisma, mail.from.email, services.config.transports.smtpFromDomain),
@@ -92,17 +92,6 @@ export async function receiveEmail(services: Services, channel: Channel, raw: Bu
   }
 
   const settings = (channel.settings ?? {}) as Partial<TeamEmailSettings>;
-  const seen = await prisma.message.findUnique({
-    where: { accountId_channelId_externalId: { accountId: channel.accountId, channelId: channel.id, externalId: mail.messageId } },
-    include: { conversation: { include: { contact: true } } },
-  });
-  if (seen) {
-    const { conversation, ...message } = seen;
-    const result: InboundResult = { message, conversation, contact: conversation.contact, duplicate: true, conversationCreated: false };
-    // A retry after a crash between the intake and its auto-reply finishes the auto-reply (once).
-    return { kind: "message", result, autoReplied: await autoReply(services, channel, result) };
-  }
-
   const verdicts = await verdictsOf(services, raw, mail, sender);
   const forwarded = mail.forwarded;
   // Auto-forwarding and Resent-* keep the original in From: it is the sender either way unless turned off.
@@ -112,7 +101,7 @@ export async function receiveEmail(services: Services, channel: Channel, raw: Bu
   // The customer's HTML is rendered to agents: only the rich-text allowlist is stored, sanitized off
   // the event loop when large; HTML past EMAIL_RICH_TEXT_LIMITS is not kept (the text is).
   const html = mail.html ? await prepareEmailHtmlOffThread(mail.html, !mail.text) : null;
-  if (html?.dropped) console.warn(`[inbound email] ${mail.messageId}: HTML not kept (${html.dropped})`);
+  if (html?.dropped) services.logger.warn({ component: "inbound-email", messageId: mail.messageId, reason: html.dropped }, "HTML not kept");
   const text = mail.text ?? html?.text ?? (mail.html ? htmlToPlainText(mail.html) : null);
   const { stored, skipped } = await storeAttachments(services, channel.accountId, mail);
   const note = skipped.length ? `\n\n[${skipped.length} attachment(s) over ${services.config.transports.maxAttachmentBytes} bytes not kept: ${skipped.map((s) => s.name).join(", ")}]` : "";
@@ -147,7 +136,9 @@ export async function receiveEmail(services: Services, channel: Channel, raw: Bu
         },
       },
     });
-    // A concurrent delivery of the same Message-ID won the race: its files are the ones kept.
+    // Received before (a retry, or a concurrent delivery that won the race): its files are the ones
+    // kept. No check came first: receiveInbound's unique key decides, so a new message pays nothing
+    // for it. A retry after a crash between the intake and its auto-reply finishes the auto-reply (once).
     if (result.duplicate) await removeAttachmentFiles(services.config, keys);
     return { kind: "message", result, autoReplied: await autoReply(services, channel, result) };
   } catch (err) {

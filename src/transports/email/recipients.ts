@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Channel, PrismaClient } from "../../generated/prisma/client.js";
+import { Prisma, type Channel, type PrismaClient } from "../../generated/prisma/client.js";
+import { sqlQuery } from "../../db/sql.js";
 import { FALLBACK_EMAIL_DOMAIN } from "../../services/inboxes.js";
 import { teamEmailSettings } from "../../services/channel-settings.js";
 
@@ -29,14 +30,13 @@ export type RecipientRefusal = "unknown" | "off";
 export async function findRecipientChannel(prisma: PrismaClient, rawAddress: string): Promise<{ channel: Channel } | { refused: RecipientRefusal }> {
   const address = rawAddress.trim().toLowerCase();
   if (address.length > 254 || !address.includes("@")) return { refused: "unknown" };
-  const live = { type: "TEAM_EMAIL" as const, deletedAt: null };
-  let channel = await prisma.channel.findFirst({ where: { ...live, emailAddress: address } });
   const domain = address.slice(address.lastIndexOf("@") + 1);
-  if (!channel && domain === FALLBACK_EMAIL_DOMAIN.toLowerCase()) {
-    const forwarding = FORWARDING.exec(address);
-    if (forwarding) channel = await prisma.channel.findFirst({ where: { ...live, id: forwarding[1].toLowerCase() } });
-    else if (FALLBACK.test(address)) channel = await fallbackChannel(prisma, address);
-  }
+  const ours = domain === FALLBACK_EMAIL_DOMAIN.toLowerCase();
+  const forwardingId = ours ? (FORWARDING.exec(address)?.[1].toLowerCase() ?? null) : null;
+  // Every RCPT asks: one raw statement (Prisma's model API costs several times its CPU).
+  let channel: Channel | undefined = (await sqlQuery<Channel>(prisma, Prisma.sql`
+    SELECT * FROM "Channel" WHERE type = 'TEAM_EMAIL' AND "deletedAt" IS NULL AND ("emailAddress" = ${address} OR id = ${forwardingId}) LIMIT 1`))[0];
+  if (!channel && ours && !forwardingId && FALLBACK.test(address)) channel = (await fallbackChannel(prisma, address)) ?? undefined;
   if (!channel) return { refused: "unknown" };
   if (channel.status !== "ON") return { refused: "off" };
   return { channel };
@@ -63,5 +63,6 @@ export async function isOwnAddress(prisma: PrismaClient, address: string, smtpFr
   const email = address.trim().toLowerCase();
   const domain = email.slice(email.lastIndexOf("@") + 1);
   if (domain === FALLBACK_EMAIL_DOMAIN.toLowerCase() || domain === smtpFromDomain.toLowerCase()) return true;
-  return (await prisma.channel.count({ where: { type: "TEAM_EMAIL", deletedAt: null, emailAddress: email } })) > 0;
+  const [row] = await sqlQuery<{ own: boolean }>(prisma, Prisma.sql`SELECT EXISTS (SELECT 1 FROM "Channel" WHERE "emailAddress" = ${email} AND "deletedAt" IS NULL) AS own`);
+  return row.own;
 }

@@ -1,4 +1,5 @@
-import type { PrismaClient } from "../../generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.js";
+import { sqlQuery } from "../../db/sql.js";
 
 /**
  * The thread an inbound email belongs to: the threadKey of the conversation holding a message
@@ -8,16 +9,13 @@ import type { PrismaClient } from "../../generated/prisma/client.js";
  */
 export async function findEmailThread(prisma: PrismaClient, accountId: string, channelId: string, threadIds: string[]): Promise<string | null> {
   if (threadIds.length === 0) return null;
-  const candidates = threadIds.slice(0, 100);
-  const found = await prisma.message.findMany({
-    where: { accountId, channelId, externalId: { in: candidates }, conversation: { channelId, threadKey: { not: null } } },
-    select: { externalId: true, conversation: { select: { threadKey: true } } },
-  });
-  for (const id of candidates) {
-    const hit = found.find((m) => m.externalId === id);
-    if (hit?.conversation.threadKey) return hit.conversation.threadKey;
-  }
-  return null;
+  // One raw statement per inbound email: the first id (in the given order) that names a message of a thread.
+  const [hit] = await sqlQuery<{ threadKey: string }>(prisma, Prisma.sql`
+    SELECT c."threadKey" FROM unnest(${threadIds.slice(0, 100)}::text[]) WITH ORDINALITY AS t(id, n)
+      JOIN "Message" m ON m."accountId" = ${accountId} AND m."channelId" = ${channelId} AND m."externalId" = t.id
+      JOIN "Conversation" c ON c."accountId" = m."accountId" AND c.id = m."conversationId" AND c."channelId" = ${channelId} AND c."threadKey" IS NOT NULL
+     ORDER BY t.n LIMIT 1`);
+  return hit?.threadKey ?? null;
 }
 
 /** A new Message-ID for an outgoing email, on the configured domain. */
