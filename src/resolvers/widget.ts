@@ -60,7 +60,7 @@ builder.mutationFields((t) => ({
       "Public: starts a chat on a CHAT channel, posts its welcome message and returns a visitor token for that one conversation. The widget calls it when the visitor first writes. ForbiddenError when the channel lists allowed origins and the request's Origin is not one of them.",
     errors: { types: [ValidationError, NotFoundError, ChannelOffError, ForbiddenError], directResult: true, union: { name: "StartChatPayload" } },
     args: { input: t.arg({ type: StartChatInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
-    resolve: (_root, { input }, ctx) => startChat(ctx, { ...input, channelId: fromGlobalId(input.channelId, "Channel"), origin: requestOrigin(ctx) }),
+    resolve: (_root, { input }, ctx) => startChat(ctx, { ...input, channelId: fromGlobalId(input.channelId, "Channel"), origin: requestOrigin(ctx), chatflowId: input.chatflowId ? fromGlobalId(input.chatflowId, "Chatflow") : null }, ctx.config.outbound),
   }),
   sendVisitorMessage: t.withAuth({ visitor: true }).field({
     type: SendVisitorMessageResult,

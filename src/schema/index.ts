@@ -55,6 +55,8 @@ import "./widget.js";
 import "./calls.js";
 import "./form-submission.js";
 import "../resolvers/widget.js";
+import "./chatflow.js";
+import "../resolvers/chatflows.js";
 import "../resolvers/forms.js";
 import "../resolvers/calls.js";
 import "./typing.js";

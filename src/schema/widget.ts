@@ -96,6 +96,7 @@ export const StartChatInput = builder.inputType("StartChatInput", {
     name: t.string(),
     email: t.string({ description: "With an email the visitor becomes (or is matched to) a contact." }),
     consent: t.boolean({ description: "Required true when chatAvailability says consentRequired." }),
+    chatflowId: t.id({ description: "The chatflow the page shows (chatWidget.chatflow): a bot greets and runs; without it, plain live chat." }),
   }),
 });
 

@@ -9,6 +9,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from "./errors.js";
 import { isUniqueViolation } from "./prisma-errors.js";
 import { name, parseInput } from "./validation.js";
 import { queueMessengerGreeting } from "../transports/meta/graph-api.js";
+import { createMessengerDefaultChatflow, syncMessengerDefault } from "./chatflows.js";
 import { recordChatWidgetChanged } from "./chat-widget-config.js";
 import { checkRoutingTargetsSeeInbox } from "./routing.js";
 import { queueChannelLifecycleWebhook } from "./channel-apps.js";
@@ -201,6 +202,7 @@ export async function connectChannel(ctx: AgentContext, input: ConnectChannelInp
         await tx.channelRoutingTeam.createMany({ data: routing.teamIds.map((teamId) => ({ accountId: ctx.accountId, channelId: created.id, teamId })) });
         const greeting = messengerGreeting(created);
         if (greeting) await queueMessengerGreeting(tx, created, greeting);
+        if (created.type === "FACEBOOK_MESSENGER") await createMessengerDefaultChatflow(tx, created);
         await queueChannelLifecycleWebhook(tx, "channel.connected", created);
         return created;
       });
@@ -306,6 +308,7 @@ export async function updateChannel(ctx: AgentContext, channelId: string, input:
       });
       const greeting = messengerGreeting(updated);
       if (greeting !== messengerGreeting(channel) && greeting !== null) await queueMessengerGreeting(tx, updated, greeting);
+      if (updated.type === "FACEBOOK_MESSENGER") await syncMessengerDefault(tx, updated);
       await recordChatWidgetChanged(tx, updated);
       return updated;
     }),

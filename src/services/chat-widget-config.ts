@@ -26,6 +26,8 @@ export interface ChatWidgetConfig {
   welcomeAsPrompt: boolean;
   heading: ChatHeadingPerson[];
   status: ChatWidgetStatus;
+  /** The channel these settings are of (what `chatflow` on the widget reads). */
+  channelId: string;
 }
 
 /** At most this many people in the heading; past it, that many are picked at random on each load. */
@@ -93,6 +95,7 @@ export async function chatWidgetConfig(prisma: PrismaClient, channelId: string, 
     welcomeAsPrompt: settings.welcomeAsPrompt ?? false,
     heading: shown,
     status: await chatAvailability(prisma, channel.id),
+    channelId: channel.id,
   };
 }
 

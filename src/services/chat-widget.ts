@@ -16,6 +16,9 @@ import { onConversationCreated, receiveInbound, type AttachmentInput } from "./i
 import { readUpload } from "./attachments-store.js";
 import { routeNewConversation } from "./routing.js";
 import { email, parseInput } from "./validation.js";
+import { publishedChatflow } from "./chatflows.js";
+import { startChatflow } from "./chatflow-engine.js";
+import type { OutboundConfig } from "./outbound-url.js";
 
 /**
  * The website chat widget's visitor side: starting a chat, the visitor's messages, and what the
@@ -58,7 +61,8 @@ export interface StartChatResult {
  */
 export async function startChat(
   ctx: Pick<Services, "prisma" | "auth">,
-  input: { channelId: string; name?: string | null; email?: string | null; consent?: boolean | null; origin?: string | null },
+  input: { channelId: string; name?: string | null; email?: string | null; consent?: boolean | null; origin?: string | null; chatflowId?: string | null },
+  outbound?: OutboundConfig,
 ): Promise<StartChatResult> {
   const data = parseInput(startSchema, { name: input.name || undefined, email: input.email || undefined, consent: input.consent ?? undefined });
   const channel = await ctx.prisma.channel.findUnique({ where: { id: input.channelId } });
@@ -74,6 +78,10 @@ export async function startChat(
 
   const { conversationId, welcome } = await transactionWithEvents(ctx.prisma, async (tx) => {
     const now = new Date();
+    // The flow the page showed (chatflow on chatWidget); a bot greets instead of the welcome message and routes when it hands off.
+    const flow = input.chatflowId ? await publishedChatflow(tx, accountId, channel.id, input.chatflowId) : null;
+    if (input.chatflowId && !flow) throw new NotFoundError("Chatflow", input.chatflowId);
+    const bot = flow?.kind === "BOT";
     const { contact } = await matchOrCreateContact(tx, accountId, channel.id, { name: data.name, email: data.email });
     const id = randomUUID();
     let conversation = await tx.conversation.create({
@@ -90,7 +98,7 @@ export async function startChat(
         lastActivityAt: now,
       },
     });
-    const welcome = welcomeText
+    const welcome = welcomeText && !bot
       ? await tx.message.create({
           data: { accountId, conversationId: id, channelId: channel.id, direction: "OUTBOUND", kind: "MESSAGE", senderType: "BOT", text: welcomeText, createdAt: now },
           include: VISITOR_MESSAGE_INCLUDE,
@@ -99,7 +107,7 @@ export async function startChat(
     const words = [contact?.name ?? data.name ?? "", contact?.email ?? data.email ?? ""].filter(Boolean).join(" ");
     await tx.$executeRaw`UPDATE "Conversation" SET search = to_tsvector('simple', ${words}) WHERE "accountId" = ${accountId} AND id = ${id}`;
 
-    const routed = await routeNewConversation(tx, { accountId, channel, conversationId: id, contact, messageId: welcome?.id });
+    const routed = bot ? { assigneeId: null } : await routeNewConversation(tx, { accountId, channel, conversationId: id, contact, messageId: welcome?.id });
     if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
     const ticket = await onConversationCreated(tx, conversation, channel);
 
@@ -107,6 +115,7 @@ export async function startChat(
     if (welcome) events.push({ type: "message.added", inboxId: channel.inboxId, payload: { conversationId: id, messageId: welcome.id } });
     if (ticket) events.push({ type: "ticket.created", inboxId: channel.inboxId, payload: { ticketId: ticket.id, conversationId: id } });
     await recordEvents(tx, accountId, events);
+    if (flow) await startChatflow(tx, { accountId, conversationId: id, flow }, { outbound, now });
     return { conversationId: id, welcome };
   });
 
@@ -118,7 +127,7 @@ export async function startChat(
 async function visitorConversationRow(ctx: VisitorContext) {
   const conversation = await ctx.prisma.conversation.findFirst({
     where: { accountId: ctx.accountId, id: ctx.conversationId, channelId: ctx.channelId },
-    include: { channel: true, contact: true },
+    include: { channel: true, contact: true, chatflowSession: { select: { status: true } } },
   });
   if (!conversation) throw new NotFoundError("Conversation", ctx.conversationId);
   return conversation;
@@ -168,6 +177,8 @@ export async function sendVisitorMessage(
     sender: contact ? { name: contact.name, email: contact.email, phone: contact.phone } : { name: conversation.visitorName },
     text: data.text || null,
     attachments: await visitorAttachments(ctx, data.attachments),
+    // Read before the transaction as a hint: the engine locks the session and checks it again.
+    chatflow: conversation.chatflowSession?.status === "ACTIVE" ? { outbound: ctx.config.outbound } : undefined,
   });
   notifyOutbox();
   return { message: result.message, duplicate: result.duplicate };

@@ -13,6 +13,7 @@ import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-
 import { richTextProblem } from "./rich-text.js";
 import { prepareEmailHtmlOffThread } from "./rich-text-offload.js";
 import { searchableText } from "./search.js";
+import { chatflowOnInbound, type EngineOptions } from "./chatflow-engine.js";
 
 /**
  * Intake writes through `pg` directly (sqlTransaction): every statement below is raw SQL, and a
@@ -53,6 +54,8 @@ export interface InboundMessage {
   subject?: string | null;
   /** CALL for a call entry (calling transport); default MESSAGE. */
   kind?: "MESSAGE" | "CALL";
+  /** Chat and Messenger: the conversation's chatflow runs in this transaction (chatflow-engine.ts; a Prisma transaction). */
+  chatflow?: EngineOptions;
   /** Send no automatic notification about this message (an auto-reply, a list, a bounce: see transports/email/loops.ts). */
   suppressNotifications?: boolean;
 }
@@ -126,6 +129,8 @@ export async function receiveInbound(prisma: PrismaClient, input: InboundMessage
   const advisoryLocks = threadKey ? [threadLock(input.channel.id, threadKey)] : [];
   try {
     try {
+      // The bot engine writes with Prisma's model API (tickets, routing): its intakes start there.
+      if (input.chatflow) return await transactionWithEvents(prisma, (tx) => writeInbound(tx, input, false));
       return await sqlTransactionWithEvents(prisma, (tx) => writeInbound(tx, input, true), { advisoryLocks });
     } catch (err) {
       if (!(err instanceof NeedsPrismaTransaction)) throw err;
@@ -220,6 +225,7 @@ async function writeInbound(tx: Tx, input: InboundMessage, threadLocked: boolean
     createdAt: now,
   };
   const conversation = thread ? await appendToThread(tx, input, thread, message, contact) : await startConversation(tx, input, threadKey, message, contact);
+  if (input.chatflow && isPrismaTx(tx)) await chatflowOnInbound(tx, { accountId, conversationId: conversation.id, conversationCreated: !thread, text: message.text }, input.chatflow);
   return { message, conversation, contact, duplicate: false, conversationCreated: !thread };
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Channel, ChannelApp, Conversation, Contact, Message, Prisma } from "../generated/prisma/client.js";
 import type { AgentContext } from "../context.js";
 import { recordEvents, transactionWithEvents } from "../realtime/events.js";
+import { agentTookOver } from "./chatflow-engine.js";
 import { ChannelOffError, ConflictError, ForbiddenError, MessagingWindowClosedError, ValidationError } from "./errors.js";
 import { hasRole } from "./access.js";
 import { findVisibleConversation } from "./conversations.js";
@@ -287,6 +288,7 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
     UPDATE "Conversation" SET "lastActivityAt" = ${now}, "updatedAt" = ${now}, "firstResponseAt" = COALESCE("firstResponseAt", ${now}),
       search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${data.text ?? ""})
     WHERE "accountId" = ${ctx.accountId} AND id = ${conversation.id}`;
+  await agentTookOver(tx, ctx.accountId, conversation.id, now);
   if (data.idempotencyKey) {
     await tx.idempotencyKey.update({ where: { accountId_key: { accountId: ctx.accountId, key: data.idempotencyKey } }, data: { response: { messageId: message.id } } });
   }

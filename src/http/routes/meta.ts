@@ -73,7 +73,7 @@ function webhook(path: string, object: string, handle: (services: Services, body
 }
 
 /** GET (verification) and POST (signed events) /webhooks/messenger: Messenger Platform webhooks. */
-export const handleMessengerRoute = webhook("/webhooks/messenger", "page", (services, body) => handleMessengerWebhook(services.prisma, body));
+export const handleMessengerRoute = webhook("/webhooks/messenger", "page", (services, body) => handleMessengerWebhook(services.prisma, body, services.config.outbound));
 
 /** GET (verification) and POST (signed events) /webhooks/whatsapp: WhatsApp Cloud API webhooks. */
 export const handleWhatsAppRoute = webhook("/webhooks/whatsapp", "whatsapp_business_account", (services, body) => handleWhatsAppWebhook(services.prisma, services.config.transports, body));

@@ -1,6 +1,8 @@
 import type { AttachmentKind, Channel, Conversation, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { recordEvents, transactionWithEvents } from "../../realtime/events.js";
 import { receiveInbound, type AttachmentInput } from "../../services/intake.js";
+import { startMessengerFlow } from "../../services/chatflow-engine.js";
+import type { OutboundConfig } from "../../services/outbound-url.js";
 import type { FacebookMessengerSettings } from "../../services/channel-settings.js";
 import { applyReceipt, buildGraphPayload, MESSENGER_AUTOMATED_WINDOW_MS } from "./graph-api.js";
 import { emptyCounts, messengerEntrySchema, messengerEventSchema, parseEach, type MessengerEvent } from "./webhook-shapes.js";
@@ -46,29 +48,29 @@ const setProperties = (tx: Tx, conversation: Conversation, patch: Record<string,
  * - GDPR EXPLICIT: until the customer clicks "I agree" (quick reply or postback with
  *   CONSENT_PAYLOAD) the only thing sent is the consent request, once, and the conversation's
  *   properties.gdprConsent is "PENDING"; their messages are still stored (and routed like any
- *   other). The consent sets it to "GIVEN" and sends the instant reply.
- * - otherwise, on the first message of a thread: the IMPLIED consent notice (if any), then the
- *   configured instant reply.
+ *   other). The consent sets it to "GIVEN" and starts the page's chatflow (its default flow's
+ *   instant reply, or a bot).
+ * - otherwise, on the first message of a thread: the IMPLIED consent notice (if any). The page's
+ *   chatflow already ran in the intake transaction (receiveInbound's `chatflow`).
  */
 async function autoAnswer(prisma: PrismaClient, channel: Channel, conversation: Conversation, firstMessage: boolean, consentClicked: boolean) {
   const settings = (channel.settings ?? {}) as Partial<FacebookMessengerSettings>;
   const gdpr = settings.gdpr ?? { mode: "OFF" as const };
-  const instantReply = settings.instantReply?.trim();
   const consent = (conversation.properties as { gdprConsent?: string } | null)?.gdprConsent;
   await transactionWithEvents(prisma, async (tx) => {
     if (gdpr.mode === "EXPLICIT" && consent !== "GIVEN") {
       if (consentClicked) {
         await setProperties(tx, conversation, { gdprConsent: "GIVEN", gdprConsentAt: new Date().toISOString() });
-        if (instantReply) await queueBotMessage(tx, channel, conversation.id, instantReply);
+        await startMessengerFlow(tx, channel, conversation.id);
       } else if (consent !== "PENDING") {
         await setProperties(tx, conversation, { gdprConsent: "PENDING" });
         await queueBotMessage(tx, channel, conversation.id, gdpr.consentText ?? "Please agree to our privacy terms to continue.", [[CONSENT_TITLE, CONSENT_PAYLOAD]]);
       }
       return;
     }
+    // The page's chatflow (instant reply or bot) ran in the intake transaction already.
     if (!firstMessage) return;
     if (gdpr.mode === "IMPLIED" && gdpr.consentText) await queueBotMessage(tx, channel, conversation.id, gdpr.consentText);
-    if (instantReply) await queueBotMessage(tx, channel, conversation.id, instantReply);
   });
 }
 
@@ -80,7 +82,7 @@ async function autoAnswer(prisma: PrismaClient, channel: Channel, conversation: 
  * entries and events of the wrong shape are skipped (counted as `malformed`, logged), see
  * webhook-shapes.ts.
  */
-export async function handleMessengerWebhook(prisma: PrismaClient, body: { entry?: unknown }) {
+export async function handleMessengerWebhook(prisma: PrismaClient, body: { entry?: unknown }, outbound?: OutboundConfig) {
   const counts = emptyCounts();
   if (body.entry != null && !Array.isArray(body.entry)) counts.malformed++;
   const entries = parseEach(Array.isArray(body.entry) ? body.entry : [], messengerEntrySchema, "entry", counts);
@@ -113,6 +115,7 @@ export async function handleMessengerWebhook(prisma: PrismaClient, body: { entry
           text: text ?? (attachments.length ? null : "[unsupported message]"),
           attachments,
           metadata: { messenger: { psid, pageId, timestamp: event.timestamp ?? null, ...(choice ? { payload: choice } : {}) } },
+          chatflow: { outbound },
         });
         counts.messages++;
         if (!result.duplicate) await autoAnswer(prisma, channel, result.conversation, result.conversationCreated, choice === CONSENT_PAYLOAD);
