@@ -91,6 +91,7 @@ export async function build({ outDir = path.join(ROOT, "dist"), log = console.lo
   fs.writeFileSync(path.join(serverDir, "build-info.json"), JSON.stringify({ inputHash: hash, builtAt: new Date().toISOString() }, null, 2) + "\n");
 }
 
+// `node scripts/build.mjs [outDir]`: outDir defaults to dist/ (tests build into a temp dir).
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await build();
+  await build(process.argv[2] ? { outDir: path.resolve(process.argv[2]) } : {});
 }
