@@ -168,7 +168,7 @@ describe("compose.yaml", () => {
   });
 
   test("the servers' environment is one the server accepts (production, so no generated secrets)", () => {
-    const env = { ...servers[0][1].environment, JWT_SECRET: "x".repeat(64), PUBLIC_URL: "http://localhost:8080" };
+    const env: Record<string, string> = { ...servers[0][1].environment, JWT_SECRET: "x".repeat(64), PUBLIC_URL: "http://localhost:8080" };
     const config = loadConfig(env);
     expect(config.nodeEnv).toBe("production");
     expect(config.port).toBe(4000);
