@@ -36,8 +36,21 @@ export function inputHash(root = ROOT) {
   return hash.digest("hex");
 }
 
+/** sha256 over the inputs' paths, sizes and mtimes: a stat per file, no reads (the check at every start). */
+export function inputStamp(root = ROOT) {
+  const hash = createHash("sha256");
+  for (const input of INPUTS) {
+    for (const file of listFiles(path.join(root, input))) {
+      const { size, mtimeMs } = fs.statSync(file);
+      hash.update(`${path.relative(root, file)}\0${size}\0${mtimeMs}\0`);
+    }
+  }
+  return hash.digest("hex");
+}
+
 /**
- * Whether `<outDir>/server` holds a build of the current inputs. A deployed build (no src/ beside
+ * Whether `<outDir>/server` holds a build of the current inputs: the same files with the same
+ * sizes and mtimes as at build time, or else (a checkout that touched files) the same contents. A deployed build (no src/ beside
  * it, as in the container image) is current by definition: there is nothing to rebuild it from.
  */
 export function buildIsCurrent(outDir = path.join(ROOT, "dist"), root = ROOT) {
@@ -48,7 +61,16 @@ export function buildIsCurrent(outDir = path.join(ROOT, "dist"), root = ROOT) {
     return false;
   }
   if (!fs.existsSync(path.join(root, "src"))) return true;
-  return info.inputHash === inputHash(root);
+  const stamp = inputStamp(root);
+  if (info.inputStamp === stamp) return true;
+  if (info.inputHash !== inputHash(root)) return false;
+  // Same contents, touched files: remember the new stamp so the next start skips the reads.
+  try {
+    fs.writeFileSync(path.join(outDir, "server", "build-info.json"), JSON.stringify({ ...info, inputStamp: stamp }, null, 2) + "\n");
+  } catch {
+    // a read-only build is still current
+  }
+  return true;
 }
 
 /**
@@ -58,6 +80,7 @@ export function buildIsCurrent(outDir = path.join(ROOT, "dist"), root = ROOT) {
 export async function build({ outDir = path.join(ROOT, "dist"), log = console.log } = {}) {
   const esbuild = await import("esbuild");
   const started = performance.now();
+  const stamp = inputStamp();
   const hash = inputHash();
   const serverDir = path.join(outDir, "server");
   fs.rmSync(path.join(serverDir, "build-info.json"), { force: true });
@@ -88,10 +111,10 @@ export async function build({ outDir = path.join(ROOT, "dist"), log = console.lo
     `embedded database template (${template.migrations} migrations, ${(template.bytes / 1024 / 1024).toFixed(1)} MB) in ${(performance.now() - compiled).toFixed(0)} ms`,
   );
 
-  fs.writeFileSync(path.join(serverDir, "build-info.json"), JSON.stringify({ inputHash: hash, builtAt: new Date().toISOString() }, null, 2) + "\n");
+  fs.writeFileSync(path.join(serverDir, "build-info.json"), JSON.stringify({ inputHash: hash, inputStamp: stamp, builtAt: new Date().toISOString() }, null, 2) + "\n");
 }
 
 // `node scripts/build.mjs [outDir]`: outDir defaults to dist/ (tests build into a temp dir).
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   await build(process.argv[2] ? { outDir: path.resolve(process.argv[2]) } : {});
 }
