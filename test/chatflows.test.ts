@@ -322,3 +322,55 @@ describe("crash safety", () => {
     expect(final.session).toMatchObject({ status: "COMPLETED", currentActionId: "end", answers: { q1: "one", q2: "two" } });
   });
 });
+
+describe("webhook action", () => {
+  test("a signed call within the timeout: its JSON answer sets properties and picks the branch; a failing one takes onError", async () => {
+    const { createServer } = await import("node:http");
+    const { signWebhook } = await import("../src/services/deliveries.js");
+    const received: { body: string; headers: Record<string, string | string[] | undefined> }[] = [];
+    let answer: (res: import("node:http").ServerResponse) => void = (res) => res.end(JSON.stringify({ properties: { plan: "gold", score: 7 }, branch: "vip" }));
+    const hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push({ body, headers: req.headers });
+        answer(res);
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    try {
+      const port = (hook.address() as { port: number }).port;
+      const site = await chatChannel();
+      const flow = await createFlow({
+        channelId: site.globalId,
+        name: "Webhook bot",
+        kind: "BOT",
+        published: true,
+        startActionId: "order",
+        actions: [
+          { id: "order", type: "QUESTION", text: "Order number?", answer: "NUMBER", key: "order", next: "lookup" },
+          { id: "lookup", type: "WEBHOOK", url: `http://127.0.0.1:${port}/lookup`, timeoutMs: 500, branches: { vip: "vip" }, next: "normal", onError: "sorry" },
+          { id: "vip", type: "END", text: "Welcome back, {{conversation.plan}} member." },
+          { id: "normal", type: "END", text: "Thanks." },
+          { id: "sorry", type: "END", text: "We could not look that up." },
+        ],
+      });
+      const a = await start(site.globalId, flow.id);
+      await say(a.token, "1234");
+      expect((await botTexts(a.token)).at(-1)).toBe("Welcome back, gold member.");
+      const call = received[0];
+      expect(JSON.parse(call.body)).toMatchObject({ type: "chatflow.webhook", actionId: "lookup", conversationId: a.conversationId, answers: { order: "1234" } });
+      expect(call.headers["x-inbox-signature"]).toBe(signWebhook(flow.webhookSecret, String(call.headers["x-inbox-timestamp"]), call.body));
+      expect((await t.prisma.conversation.findUniqueOrThrow({ where: { id: a.conversationId } })).properties).toMatchObject({ plan: "gold", score: 7 });
+
+      // Too slow: the timeout takes onError, and the visitor's message is still stored once.
+      answer = (res) => setTimeout(() => res.end("{}"), 1500);
+      const b = await start(site.globalId, flow.id);
+      await say(b.token, "99");
+      expect((await botTexts(b.token)).at(-1)).toBe("We could not look that up.");
+    } finally {
+      hook.closeAllConnections();
+      await new Promise((r) => hook.close(r));
+    }
+  });
+});
