@@ -16,7 +16,7 @@ export const DurationStatsType = builder.objectRef<DurationStats>("DurationStats
 export const AgentAnalyticsType = builder.objectRef<AgentFigures>("AgentAnalytics").implement({
   description: "One agent's figures over the range.",
   fields: (t) => ({
-    agent: t.field({ type: UserType, nullable: false, resolve: (row) => row.user }),
+    agent: t.field({ type: UserType, nullable: false, description: "The agent these figures are for.", resolve: (row) => row.user }),
     conversationsRepliedTo: t.exposeInt("conversationsRepliedTo", { description: "Distinct conversations the agent replied to in the range." }),
     repliesSent: t.exposeInt("repliesSent", { description: "Replies (outbound agent messages; comments excluded) the agent sent in the range." }),
     conversationsClosed: t.exposeInt("conversationsClosed", {
@@ -53,7 +53,7 @@ export const TeamAnalyticsType = builder.objectRef<TeamFigures>("TeamAnalytics")
 export const ChannelAnalyticsType = builder.objectRef<InboundFigures & { channel: Channel }>("ChannelAnalytics").implement({
   description: "Inbound volume of one channel over the range.",
   fields: (t) => ({
-    channel: t.field({ type: ChannelObject, resolve: (row) => row.channel }),
+    channel: t.field({ type: ChannelObject, description: "The channel (deleted channels included when they had traffic in the range).", resolve: (row) => row.channel }),
     inboundConversations: t.exposeInt("inboundConversations", {
       description: "Distinct conversations that received at least one customer message through this channel in the range.",
     }),
@@ -64,7 +64,7 @@ export const ChannelAnalyticsType = builder.objectRef<InboundFigures & { channel
 export const ChannelTypeAnalyticsType = builder.objectRef<InboundFigures & { type: ChannelType }>("ChannelTypeAnalytics").implement({
   description: "Inbound volume of all channels of one type over the range.",
   fields: (t) => ({
-    type: t.expose("type", { type: ChannelTypeEnum }),
+    type: t.expose("type", { type: ChannelTypeEnum, description: "The channel type." }),
     inboundConversations: t.exposeInt("inboundConversations", {
       description: "Distinct conversations that received at least one customer message through a channel of this type in the range.",
     }),
@@ -89,7 +89,7 @@ export const AnalyticsType = builder.objectRef<AnalyticsReport>("Analytics").imp
   description:
     "Who answers, how fast, how much, per channel, over [from, to). Admins see every figure; an agent sees only their own row in `agents`, with `team` null and the other lists empty.",
   fields: (t) => ({
-    from: t.field({ type: "DateTime", resolve: (r) => r.from }),
+    from: t.field({ type: "DateTime", description: "Inclusive start of the range.", resolve: (r) => r.from }),
     to: t.field({ type: "DateTime", resolve: (r) => r.to, description: "Exclusive end of the range." }),
     timeZone: t.exposeString("timeZone", { description: "IANA time zone of the daily series." }),
     agents: t.field({

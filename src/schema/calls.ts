@@ -8,12 +8,14 @@ import { UserType } from "./people.js";
 /** Calling channels: the inbound secret that authenticates call events (POST /inbound/calls/<channel id>). */
 
 export const RotateChannelInboundSecretInput = builder.inputType("RotateChannelInboundSecretInput", {
+  description: "Issues a new secret for a channel's inbound transport calls (admins only).",
   fields: (t) => ({ channelId: t.id({ required: true, description: "A CALLING or TEAM_EMAIL channel." }) }),
 });
 
 export const RotateChannelInboundSecretResult = builder.objectRef<{ channel: Channel; secret: string; path: string }>("RotateChannelInboundSecretResult").implement({
+  description: "The channel has a new inbound secret.",
   fields: (t) => ({
-    channel: t.field({ type: ChannelObject, resolve: (r) => r.channel }),
+    channel: t.field({ type: ChannelObject, description: "The channel.", resolve: (r) => r.channel }),
     inboundSecret: t.exposeString("secret", {
       description: "Shown this once: the provider sends it as `Authorization: Bearer <secret>`. The previous secret stops working.",
     }),
@@ -24,6 +26,7 @@ export const RotateChannelInboundSecretResult = builder.objectRef<{ channel: Cha
 // ---- the call entry of a CALL message ----------------------------------------------------------
 
 export const CallStatusEnum = builder.enumType("CallStatus", {
+  description: "Where a call is in its life.",
   values: {
     STARTED: { description: "Ringing." },
     ANSWERED: { description: "In progress." },
@@ -39,14 +42,14 @@ export const CallType = builder.objectRef<CallMetadata & { accountId: string }>(
     direction: t.field({ type: MessageDirectionEnum, description: "INBOUND: the customer called; OUTBOUND: placed from the channel's number.", resolve: (c) => c.callDirection }),
     from: t.exposeString("from", { description: "E.164." }),
     to: t.exposeString("to", { description: "E.164." }),
-    status: t.field({ type: CallStatusEnum, resolve: (c) => c.status }),
+    status: t.field({ type: CallStatusEnum, description: "STARTED, ANSWERED or ENDED.", resolve: (c) => c.status }),
     missed: t.boolean({ description: "Ended without being answered.", resolve: (c) => c.status === "ENDED" && !c.answeredAt && !c.durationSeconds }),
-    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (c) => (c.startedAt ? new Date(c.startedAt) : null) }),
-    answeredAt: t.field({ type: "DateTime", nullable: true, resolve: (c) => (c.answeredAt ? new Date(c.answeredAt) : null) }),
-    endedAt: t.field({ type: "DateTime", nullable: true, resolve: (c) => (c.endedAt ? new Date(c.endedAt) : null) }),
-    durationSeconds: t.int({ nullable: true, resolve: (c) => c.durationSeconds ?? null }),
+    startedAt: t.field({ type: "DateTime", nullable: true, description: "When it started ringing; null if not reported.", resolve: (c) => (c.startedAt ? new Date(c.startedAt) : null) }),
+    answeredAt: t.field({ type: "DateTime", nullable: true, description: "When it was answered; null when not (yet) answered.", resolve: (c) => (c.answeredAt ? new Date(c.answeredAt) : null) }),
+    endedAt: t.field({ type: "DateTime", nullable: true, description: "When it ended; null while in progress.", resolve: (c) => (c.endedAt ? new Date(c.endedAt) : null) }),
+    durationSeconds: t.int({ nullable: true, description: "Talk time in seconds, as the provider reported it; null before the end.", resolve: (c) => c.durationSeconds ?? null }),
     recordingUrl: t.string({ nullable: true, description: "The provider's link to the recording (may need the provider's credentials).", resolve: (c) => c.recordingUrl ?? null }),
-    transcript: t.string({ nullable: true, resolve: (c) => c.transcript ?? null }),
+    transcript: t.string({ nullable: true, description: "The provider's transcript of the call, when it sent one.", resolve: (c) => c.transcript ?? null }),
     agentEmail: t.string({ nullable: true, description: "The answering agent's email as the provider sent it.", resolve: (c) => c.agentEmail ?? null }),
     answeredBy: t.field({
       type: UserType,

@@ -2,6 +2,10 @@ import { builder } from "./builder.js";
 import { callerAccountId } from "./scope.js";
 import { visibleInboxWhere } from "../services/access.js";
 
+// plugin-prisma's `totalCount: true` adds the field without a description; a connection's own
+// `fields` come after it, so redefining it (same resolver and marker) gives it one.
+const totalCountOptions = { nullable: false, extensions: { pothosPrismaTotalCount: true }, resolve: (parent: object) => (parent as { totalCount: number }).totalCount } as const;
+
 export const ContactObject = builder.prismaNode("Contact", {
   id: { field: "id" },
   // A hidden or foreign id resolves to null, like a missing one.
@@ -25,7 +29,7 @@ export const ContactObject = builder.prismaNode("Contact", {
         where: ctx.kind === "agent" ? { inbox: visibleInboxWhere(ctx) } : { id: { in: [] } },
         orderBy: [{ lastActivityAt: "desc" as const }, { id: "desc" as const }],
       }),
-    }),
+    }, { fields: (c) => ({ totalCount: c.int({ ...totalCountOptions, description: "How many of the contact's conversations the caller can see, whatever the page." }) }) }),
     tickets: t.relatedConnection("tickets", {
       cursor: "id",
       maxSize: 100,
@@ -36,14 +40,14 @@ export const ContactObject = builder.prismaNode("Contact", {
         where: { accountId: callerAccountId(ctx) },
         orderBy: [{ lastActivityAt: "desc" as const }, { id: "desc" as const }],
       }),
-    }),
+    }, { fields: (c) => ({ totalCount: c.int({ ...totalCountOptions, description: "How many tickets the contact has, whatever the page." }) }) }),
   }),
 });
 
 export const UpdateContactInput = builder.inputType("UpdateContactInput", {
   description: "Only the given fields change.",
   fields: (t) => ({
-    contactId: t.id({ required: true }),
+    contactId: t.id({ required: true, description: "The contact to change." }),
     name: t.string({ description: 'Null or absent keeps the name; "" clears it (the contact must keep a name, an email or a phone).' }),
     email: t.string({ description: "Unique in the account; null clears it." }),
     phone: t.string({ description: "Unique in the account; null clears it." }),

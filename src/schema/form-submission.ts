@@ -7,9 +7,9 @@ import { formSubmissionOf, type FormSubmission, type SubmittedField } from "../s
 const FormSubmissionFieldType = builder.objectRef<SubmittedField>("FormSubmissionField").implement({
   description: "One field of a form submission, as the form stood when it was submitted.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    label: t.exposeString("label"),
-    type: t.field({ type: FormFieldTypeEnum, resolve: (f) => f.type }),
+    name: t.exposeString("name", { description: "The field's name." }),
+    label: t.exposeString("label", { description: "The field's label when submitted." }),
+    type: t.field({ type: FormFieldTypeEnum, description: "The field's type.", resolve: (f) => f.type }),
     value: t.string({
       nullable: true,
       description: "What was submitted, as text (numbers as digits, checkboxes as true/false); null when left empty.",
@@ -29,7 +29,7 @@ const FormSubmissionType = builder.objectRef<FormSubmission & { accountId: strin
       resolve: (s, _args, ctx) => ctx.prisma.form.findFirst({ where: { accountId: s.accountId, id: s.formId } }),
     }),
     pageUrl: t.exposeString("pageUrl", { nullable: true, description: "The page the form was submitted from." }),
-    fields: t.field({ type: [FormSubmissionFieldType], resolve: (s) => s.fields }),
+    fields: t.field({ type: [FormSubmissionFieldType], description: "Every field of the form, in order, with its value.", resolve: (s) => s.fields }),
   }),
 });
 
