@@ -140,9 +140,13 @@ test("on PostgreSQL, a SIGKILL while the intake transaction waits inside the dat
       (answer) => ({ answer, error: null }),
       (error: Error) => ({ answer: null, error }),
     );
+    let settled: { answer: string | null; error: Error | null } | undefined;
+    void sending.then((o) => (settled = o));
     for (;;) {
       const { rows } = await locker.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
       if (rows[0].n > 0) break;
+      // The intake must be waiting on the lock, not done: an answer before the kill fails the test.
+      if (settled) throw new Error(`The server answered before it was killed: ${settled.answer ?? settled.error?.message}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     first.child.kill("SIGKILL");
