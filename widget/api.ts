@@ -31,6 +31,8 @@ export interface ChatMessage {
   createdAt: string;
   eventCursor?: string | null;
   attachments?: Attachment[];
+  /** A bot question's buttons. */
+  quickReplies?: { label: string; value: string }[];
 }
 
 export interface Attachment {
@@ -43,7 +45,7 @@ export interface Attachment {
   downloadUrl: string | null;
 }
 
-const MESSAGE = "id direction senderType authorName text createdAt attachments { name mimeType size url downloadUrl }";
+const MESSAGE = "id direction senderType authorName text createdAt attachments { name mimeType size url downloadUrl } quickReplies { label value }";
 const WIDGET = "color font welcomeMessage welcomeAsPrompt heading { name initials } status { showLauncher state message typicalReplyTime returnsAt consentRequired consentText }";
 const CONFIG = `query InboxChatWidget($channelId: ID!) { chatWidget(channelId: $channelId) { ${WIDGET} } }`;
 const START = `mutation InboxChatStart($input: StartChatInput!) { startChat(input: $input) { __typename
@@ -108,7 +110,7 @@ export function createApi(base: string) {
 
   return {
     config: (channelId: string, token?: string) => call<{ chatWidget: WidgetConfig | null }>(CONFIG, { channelId }, token).then((d) => d.chatWidget),
-    start: async (input: { channelId: string; consent?: boolean }) =>
+    start: async (input: { channelId: string; consent?: boolean; chatflowId?: string }) =>
       unwrap((await call<{ startChat: { __typename: string; errorMessage?: string; visitorToken: string; conversationId: string } }>(START, { input })).startChat, "StartChatResult"),
     /** Uploads one file for the visitor's next message; returns its upload token. */
     async upload(token: string, file: File): Promise<string> {

@@ -9,6 +9,7 @@ import { ApiError, createApi, type Attachment, type ChatMessage, type WidgetConf
 import { chatStore, h, icon, ICON_CHAT, ICON_CLIP, ICON_CLOSE, textOn, type StoredChat } from "./dom.js";
 import { CSS } from "./styles.js";
 import { createTyping } from "./typing.js";
+import { CHATFLOW_CSS, loadChatflow, quickReplyButtons, watchTrigger, type PageChatflow } from "./chatflow.js";
 
 const REPLY_TIME: Record<string, string> = { FEW_MINUTES: "a few minutes", FEW_HOURS: "a few hours", ONE_DAY: "a day" };
 /** Settings and availability are read again this often while the page is visible (and on focus). */
@@ -28,13 +29,16 @@ function boot() {
   let consented = false;
   let live: AbortController | null = null;
   const messages = new Map<string, ChatMessage & { pending?: boolean; failed?: boolean }>();
+  // The page's chatflow (chatflow.ts) and whether its trigger has fired.
+  let flow: PageChatflow | null = null;
+  let flowShown = false;
 
   // --- the DOM, built once -------------------------------------------------------------------
   const host = document.createElement("inbox-chat-widget");
   host.setAttribute("data-channel-id", channelId);
   const shadow = host.attachShadow({ mode: "open" });
   const sheet = new CSSStyleSheet();
-  sheet.replaceSync(CSS);
+  sheet.replaceSync(CSS + CHATFLOW_CSS);
   shadow.adoptedStyleSheets = [sheet];
 
   const faces = h("div", { class: "faces", "aria-hidden": "true" });
@@ -119,15 +123,16 @@ function boot() {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
-    prompt.hidden = open || !!chat || !config.welcomeAsPrompt || sessionFlag("prompt-dismissed");
-    promptText.textContent = config.welcomeMessage;
+    const greeting = flowShown ? flow?.greeting : null;
+    prompt.hidden = open || !!chat || !(greeting || config.welcomeAsPrompt) || sessionFlag("prompt-dismissed");
+    promptText.textContent = greeting || config.welcomeMessage;
     renderMessages();
   }
 
   function renderMessages() {
     const list = [...messages.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     // Before the chat exists, the welcome message is shown from the settings (startChat posts it).
-    if (!chat && config?.welcomeMessage) list.unshift({ id: "welcome", direction: "OUTBOUND", senderType: "BOT", authorName: null, text: config.welcomeMessage, createdAt: "" });
+    if (!chat && config?.welcomeMessage && flow?.kind !== "BOT") list.unshift({ id: "welcome", direction: "OUTBOUND", senderType: "BOT", authorName: null, text: config.welcomeMessage, createdAt: "" });
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     log.replaceChildren(
       ...list.map((m) =>
@@ -137,6 +142,10 @@ function boot() {
           m.direction === "OUTBOUND" && m.authorName ? h("span", { class: "who", text: m.authorName }) : null,
           m.text ?? "",
           ...(m.attachments ?? []).map(attachmentLink),
+          quickReplyButtons(m, m === list.at(-1), (label) => {
+            input.value = label;
+            void submit();
+          }),
         ),
       ),
     );
@@ -299,7 +308,7 @@ function boot() {
     renderMessages();
     try {
       if (!chat) {
-        const started = await api.start({ channelId: channelId!, consent: consented || undefined });
+        const started = await api.start({ channelId: channelId!, consent: consented || undefined, chatflowId: flow?.id });
         chat = { token: started.visitorToken, conversationId: started.conversationId, cursor: null };
         store.save(chat);
         render();
@@ -316,11 +325,27 @@ function boot() {
     }
   }
 
+  /** A bot's chat starts as the visitor opens the panel: the bot greets and asks its first question. */
+  async function startBot() {
+    if (chat || !flow || flow.kind !== "BOT" || (config?.status.consentRequired && !consented)) return;
+    try {
+      const started = await api.start({ channelId: channelId!, consent: consented || undefined, chatflowId: flow.id });
+      if (chat) return;
+      chat = { token: started.visitorToken, conversationId: started.conversationId, cursor: null };
+      store.save(chat);
+      render();
+      await resume();
+    } catch (err) {
+      showError(err instanceof Error ? err.message : "The chat could not start");
+    }
+  }
+
   function toggle(next: boolean) {
     open = next;
     sessionFlag("open", open);
     render();
     if (open) {
+      void startBot();
       input.focus();
       void refreshConfig();
     } else launcher.focus();
@@ -396,6 +421,10 @@ function boot() {
   });
   setInterval(() => document.visibilityState === "visible" && void refreshConfig(), REFRESH_MS);
 
+  void loadChatflow(base, channelId).then((found) => {
+    flow = found;
+    if (found) watchTrigger(found, () => ((flowShown = true), render()));
+  });
   void refreshConfig().then(() => {
     watchSettings();
     if (chat) {
