@@ -31,3 +31,22 @@ test("the check names each kind of undescribed element, and skips the spec's bui
     "Mutation.f(odd:)",
   ].sort());
 });
+
+test("every deprecated field names its replacement, a live field of the same type (README: Deprecation policy)", () => {
+  const problems: string[] = [];
+  let deprecated = 0;
+  for (const type of Object.values(getSchema().getTypeMap())) {
+    if (type.name.startsWith("__") || !("getFields" in type)) continue;
+    const fields = type.getFields() as Record<string, { deprecationReason?: string | null }>;
+    for (const [name, field] of Object.entries(fields)) {
+      if (field.deprecationReason == null) continue;
+      deprecated++;
+      const replacement = /^Use `(\w+)`/.exec(field.deprecationReason)?.[1];
+      if (!replacement) problems.push(`${type.name}.${name}: reason does not start with "Use \`<field>\`"`);
+      else if (!fields[replacement] || fields[replacement].deprecationReason != null) problems.push(`${type.name}.${name}: ${replacement} is not a live field`);
+    }
+  }
+  expect(problems).toEqual([]);
+  // The renames of issue 16 (MessageResult, PublishInboundMessageResult, ReplyAndUpdateTicketStatusResult, SendVisitorMessageResult).
+  expect(deprecated).toBeGreaterThanOrEqual(4);
+});

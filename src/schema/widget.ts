@@ -126,7 +126,7 @@ export const SendVisitorMessageResult = builder.objectRef<{ message: VisitorMess
   description: "The visitor's message was stored (or had been, for a repeated clientMessageId).",
   fields: (t) => ({
     sentMessage: t.field({ type: VisitorMessageType, description: "The visitor's message as stored.", resolve: (r) => r.message }),
-    message: t.field({ type: VisitorMessageType, description: "Deprecated alias of `sentMessage` (the same message).", deprecationReason: "Use sentMessage (message collides with Error.message in a union selection).", resolve: (r) => r.message }),
+    message: t.field({ type: VisitorMessageType, description: "Deprecated alias of `sentMessage` (the same message).", deprecationReason: "Use `sentMessage`: it can be selected beside `... on Error { message }` without an alias.", resolve: (r) => r.message }),
     duplicate: t.exposeBoolean("duplicate", { description: "True when this clientMessageId had been sent before: nothing was written." }),
   }),
 });
