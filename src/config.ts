@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseCidr, type OutboundConfig } from "./services/outbound-url.js";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
 
 /** The whole server configuration, read once from the environment. */
 export interface Config {
@@ -25,7 +26,19 @@ export interface Config {
   seedOnEmptyEmbedded: boolean;
   /** Run the outbound delivery worker (webhooks, email, Graph API) in this process. */
   deliveryWorker: boolean;
-  logLevel: "silent" | "info" | "debug";
+  /** JSON log lines at or above this level (LOG_LEVEL). Default info; silent under NODE_ENV=test. */
+  logLevel: LogLevel;
+  /** GET /metrics (Prometheus): bearer token a scraper must send when set (METRICS_TOKEN); unset, the route is open. */
+  metrics: { token?: string };
+  /** OpenTelemetry traces over OTLP/HTTP (JSON): off unless an endpoint is set. */
+  tracing: {
+    /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces". */
+    tracesUrl?: string;
+    /** OTEL_EXPORTER_OTLP_HEADERS ("key=value,key2=value2"), e.g. a collector's API key. */
+    headers: Record<string, string>;
+    /** OTEL_SERVICE_NAME. Default "inbox-server". */
+    serviceName: string;
+  };
   /** Query limits, applied alike to HTTP, SSE and WebSocket operations. */
   limits: Limits;
   /** Per-caller rate limits (in Redis when redisUrl is set, else in memory). */
@@ -190,6 +203,17 @@ function originsVar(env: NodeJS.ProcessEnv): string[] {
     });
 }
 
+/** OTEL_EXPORTER_OTLP_HEADERS: comma-separated key=value pairs (values URL-encoded, as OpenTelemetry specifies). */
+function otlpHeadersVar(env: NodeJS.ProcessEnv): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (env.OTEL_EXPORTER_OTLP_HEADERS ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas`);
+    headers[pair.slice(0, eq).trim()] = decodeURIComponent(pair.slice(eq + 1).trim());
+  }
+  return headers;
+}
+
 function urlVar(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
   const raw = env[name];
   if (!raw) return undefined;
@@ -261,8 +285,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const secret = env.JWT_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) throw new ConfigError("JWT_SECRET must be at least 32 characters");
   if (nodeEnv === "production" && !secret && !jwksUrl) throw new ConfigError("JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production");
-  const logLevel = (env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info")) as Config["logLevel"];
-  if (!["silent", "info", "debug"].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be silent, info or debug`);
+  const logLevel = (env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info")) as Config["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError("METRICS_TOKEN must be at least 16 characters");
+  const otlpBase = urlVar(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
+  const tracesUrl = urlVar(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ["http:", "https:"]) ?? (otlpBase ? `${otlpBase.replace(/\/+$/, "")}/v1/traces` : undefined);
   return {
     port: intVar(env, "PORT", 4000),
     host: env.HOST || "0.0.0.0",
@@ -279,6 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedOnEmptyEmbedded: env.SEED_ON_FIRST_START !== "false",
     deliveryWorker: env.DELIVERY_WORKER !== "false",
     logLevel,
+    metrics: { token: metricsToken },
+    tracing: { tracesUrl, headers: otlpHeadersVar(env), serviceName: env.OTEL_SERVICE_NAME || "inbox-server" },
     limits: {
       maxDepth: intVar(env, "LIMIT_DEPTH", 10, 1, 1000),
       maxAliases: intVar(env, "LIMIT_ALIASES", 15, 0, 10000),

@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient, type User } from "./generated/prisma/client.
 import { sqlQuery } from "./db/sql.js";
 import type { Auth } from "./auth.js";
 import type { Config } from "./config.js";
+import type { Logger } from "./log.js";
 import type { AppPubSub } from "./realtime/pubsub.js";
 import { UnauthenticatedError } from "./services/errors.js";
 
@@ -11,6 +12,8 @@ export interface Services {
   prisma: PrismaClient;
   pubsub: AppPubSub;
   auth: Auth;
+  /** This server's JSON logger (src/log.ts). */
+  logger: Logger;
 }
 
 interface Base extends Services {

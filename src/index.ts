@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "./config.js";
 import { startServer } from "./server.js";
+import { createLogger, getProcessLogger } from "./log.js";
 
 const started = Date.now();
 let config;
@@ -7,28 +8,29 @@ try {
   config = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) {
-    console.error(`Configuration error: ${err.message}`);
+    getProcessLogger().fatal(`Configuration error: ${err.message}`);
     process.exit(1);
   }
   throw err;
 }
 
-const server = await startServer(config);
-console.log(`Inbox server ready at ${server.url} in ${Date.now() - started} ms (${config.databaseUrl ? "PostgreSQL" : `embedded database in ${config.dataDir}`}).`);
-if (server.smtp) console.log(`SMTP receiver listening on ${server.smtp.host}:${server.smtp.port} (mail for team addresses, their forwarding aliases and inbox fallback addresses).`);
-console.log(`Get a token: npm run token -- --email owner@acme.test   then send "Authorization: Bearer <token>".`);
+const logger = createLogger({ level: config.logLevel });
+const server = await startServer(config, { logger });
+logger.info(`Inbox server ready at ${server.url} in ${Date.now() - started} ms (${config.databaseUrl ? "PostgreSQL" : `embedded database in ${config.dataDir}`}).`);
+if (server.smtp) logger.info(`SMTP receiver listening on ${server.smtp.host}:${server.smtp.port} (mail for team addresses, their forwarding aliases and inbox fallback addresses).`);
+logger.info(`Get a token: npm run token -- --email owner@acme.test   then send "Authorization: Bearer <token>".`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`);
     try {
       await server.close();
       process.exit(0);
     } catch (err) {
-      console.error(err);
+      logger.error({ err }, "shutdown failed");
       process.exit(1);
     }
   });

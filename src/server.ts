@@ -25,6 +25,11 @@ import { startDeliveryWorker } from "./services/deliveries.js";
 import { removeUnusedFiles } from "./services/attachments-store.js";
 import { handleGraphiQLAsset, renderLocalGraphiQL } from "./http/graphiql.js";
 import { createWidgetRoutes } from "./http/routes/widget.js";
+import { createLogger, lineLog, type Logger } from "./log.js";
+import { metrics, routeLabel } from "./metrics.js";
+import { handleMetricsRequest } from "./http/routes/metrics.js";
+import { useOperationObservability, type RequestObservation } from "./http/observe-operations.js";
+import { startTracing } from "./tracing.js";
 import { startSmtpIngress } from "./transports/email/smtp-ingress.js";
 
 export interface RunningServer {
@@ -39,10 +44,21 @@ export interface RunningServer {
 }
 
 export interface ServerOptions {
+  /** Where the server logs; default a JSON logger on stdout at config.logLevel (src/log.ts). */
+  logger?: Logger;
+  /** @deprecated Ignored: progress lines go to `logger` (tests stay quiet through LOG_LEVEL's test default). */
   log?: (msg: string) => void;
 }
 
-type ServerContext = { requestId: string; ip?: string };
+type ServerContext = { requestId: string; ip?: string; observation?: RequestObservation };
+
+/** Yoga's own messages (mostly request errors it answers itself) on the server's logger. */
+function yogaLogger(logger: Logger) {
+  const yoga = logger.child({ component: "yoga" });
+  const at = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) =>
+    args[0] instanceof Error ? yoga[level]({ err: args[0] }, String(args[1] ?? args[0].message)) : yoga[level](args.map(String).join(" "));
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
 
 /** Opens the database, builds the schema and serves /graphql (HTTP, SSE, WebSocket) and /health. */
 /** Hourly: removes this server's stored files that no attachment names (unused uploads). */
@@ -63,18 +79,20 @@ function startUnusedFileSweeper(services: Pick<Services, "prisma" | "config">, l
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((m: string) => config.logLevel !== "silent" && console.log(m));
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const log = lineLog(logger, "server");
+  const tracing = await startTracing(config.tracing);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   if (db.embedded && config.seedOnEmptyEmbedded) await seedIfEmpty(db.prisma, log);
-  const bus = createRealtimeBus(config.redisUrl);
+  const bus = createRealtimeBus(config.redisUrl, logger);
   const auth = await createAuth(config);
-  const services: Services = { config, prisma: db.prisma, pubsub: bus.pubsub, auth };
+  const services: Services = { config, prisma: db.prisma, pubsub: bus.pubsub, auth, logger };
   // The embedded database takes one connection (ours): operator scripts come through this socket.
   const adminSocket = db.embedded ? await startAdminSocket(config.dataDir, db.prisma, auth) : undefined;
   const rateLimits = createRateLimits(config.rateLimit, config.redisUrl);
   // Background work: publish committed outbox events; send queued outbound deliveries.
-  const dispatcher = startEventDispatcher(db.prisma, bus.pubsub, { log });
-  const deliveries = config.deliveryWorker ? startDeliveryWorker(services, { log }) : undefined;
+  const dispatcher = startEventDispatcher(db.prisma, bus.pubsub, { log: (m) => logger.error({ component: "realtime" }, m) });
+  const deliveries = config.deliveryWorker ? startDeliveryWorker(services, { log: (m) => logger.error({ component: "deliveries" }, m) }) : undefined;
   const fileSweeper = startUnusedFileSweeper(services, log);
   const endpoint = "/graphql";
   const documentCache = createDocumentCache();
@@ -92,14 +110,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     maxRequestBodySize: config.limits.maxBodyBytes,
     // Bounded by size, failures not kept (src/http/document-cache.ts).
     parserAndValidationCache: documentCache.yogaOptions,
-    logging: config.logLevel === "debug" ? "debug" : config.logLevel === "silent" ? false : "warn",
-    maskedErrors: { maskError: createMaskError(log) },
+    logging: yogaLogger(logger),
+    maskedErrors: { maskError: createMaskError(logger) },
     // CORS is decided by src/http/cors.ts (CORS_ORIGINS), not Yoga's default of echoing any origin with credentials.
     cors: false,
     // Order: mask with the request id first (its result hooks see every error), then refuse
     // oversized documents before they spend the caller's rate budget.
     plugins: [
-      useRequestIdMasking(log),
+      // Tracing first, so its operation span covers every other plugin's work.
+      ...(tracing ? [tracing.plugin] : []),
+      useOperationObservability(logger),
+      useRequestIdMasking(logger),
       useQueryLimits(config.limits),
       ...rateLimits.plugins,
       useCors(corsPolicyFor(config)),
@@ -120,6 +141,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const requestId = (typeof req.headers["x-request-id"] === "string" && /^[\w.-]{1,64}$/.test(req.headers["x-request-id"]) ? req.headers["x-request-id"] : randomUUID());
     res.setHeader("x-request-id", requestId);
     const path = (req.url ?? "/").split("?")[0];
+    const observation = observeRequest(req, res, path, requestId, logger);
+    if (path === "/metrics") return handleMetricsRequest(req, res, services, db.embedded);
     if (path === "/health" || path === "/health/ready" || path === "/health/live") {
       const live = path === "/health/live";
       const database = live ? true : await checkDatabase(db.prisma);
@@ -130,7 +153,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (await widget.handle(req, res, path, requestId)) return;
     if (await handleGraphiQLAsset(req, res, path, config.limits.introspection)) return;
     if (await handleTransportRequest(req, res, services, requestId, rateLimits)) return;
-    await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress });
+    await yoga.handle(req, res, { requestId, ip: req.socket.remoteAddress, observation });
   });
   httpServer.on("connection", (socket) => {
     sockets.add(socket);
@@ -146,7 +169,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
     services,
     config,
-    log,
+    logger,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -182,6 +205,27 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await rateLimits.close();
         await bus.close();
         await db.close();
+        await tracing?.shutdown().catch((err) => logger.warn({ err }, "sending the last spans failed"));
       })()),
   };
+}
+
+/**
+ * One JSON line per HTTP request when its response ends (request id, method, route, status,
+ * duration, and for GraphQL the operation and caller the observation collected), plus the HTTP
+ * metrics. Probes and scrapes log at debug only.
+ */
+function observeRequest(req: http.IncomingMessage, res: http.ServerResponse, path: string, requestId: string, logger: Logger): RequestObservation {
+  const started = performance.now();
+  const observation: RequestObservation = {};
+  const route = routeLabel(path);
+  res.once("close", () => {
+    const seconds = (performance.now() - started) / 1000;
+    const status = res.headersSent ? res.statusCode : 0;
+    metrics.httpRequests.inc({ route, status: String(status) });
+    metrics.httpDuration.observe({ route }, seconds);
+    const quiet = route === "/health" || route === "/metrics";
+    logger[quiet ? "debug" : "info"]({ requestId, method: req.method, route, path, status, durationMs: Math.round(seconds * 1000), ...observation }, "request");
+  });
+  return observation;
 }

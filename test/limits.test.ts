@@ -4,6 +4,7 @@ import { createMaskError, useRequestIdMasking, useRequestIdOnResponse } from "..
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HardeningHeartbeatDocument } from "./generated/graphql.js";
 import { createTestAccount, startTestServer, type TestServer } from "./support/server.js";
+import { createLogger } from "../src/log.js";
 
 type Reply = { status: number; headers: Headers; body: any };
 
@@ -178,7 +179,7 @@ describe("production mode", () => {
 describe("unexpected errors", () => {
   it("are masked, logged with the request id, and the response carries that id", async () => {
     const logs: string[] = [];
-    const log = (m: string) => logs.push(m);
+    const log = createLogger({ level: "error", destination: { write: (m: string) => logs.push(m) } });
     const yoga = createYoga<{ requestId: string }>({
       schema: createSchema({
         typeDefs: "type Query { boom: String, fine: String }",
@@ -192,6 +193,6 @@ describe("unexpected errors", () => {
     const body = await res.json();
     expect(body.data).toEqual({ boom: null, fine: "ok" });
     expect(body.errors).toEqual([{ message: "Unexpected error.", path: ["boom"], locations: [{ line: 1, column: 3 }], extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "req-42" } }]);
-    expect(logs.join("\n")).toMatch(/requestId=req-42 path=boom .*ECONNREFUSED/);
+    expect(logs.join("\n")).toMatch(/"requestId":"req-42","path":"boom".*ECONNREFUSED/);
   });
 });

@@ -16,6 +16,11 @@ export function registerPool(prisma: PrismaClient, pool: pg.Pool) {
   pools.set(prisma, pool);
 }
 
+/** The pool under a client made by createPrismaClient (for its usage figures in /metrics). */
+export function poolOf(prisma: PrismaClient): pg.Pool | undefined {
+  return pools.get(prisma);
+}
+
 /**
  * For the pool's `onConnect`: a new connection must start with no prepared statements
  * (statementName), as `pg` assumes. Not so on the embedded database: its one session outlives the

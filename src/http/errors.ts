@@ -2,10 +2,12 @@ import { handleStreamOrSingleExecutionResult, type Plugin } from "@envelop/core"
 import { GraphQLError, type ExecutionResult } from "graphql";
 import type { Plugin as YogaPlugin } from "graphql-yoga";
 import { AppError, RateLimitedError, ValidationError } from "../services/errors.js";
+import type { Logger } from "../log.js";
 
 export const MASKED_MESSAGE = "Unexpected error.";
 
-type Log = (msg: string) => void;
+/** Where unexpected errors are reported (the server's logger). */
+type Log = Pick<Logger, "error">;
 
 /** Extensions of an expected failure that has no typed union on its field. */
 function appErrorExtensions(error: AppError): Record<string, unknown> {
@@ -28,7 +30,7 @@ export function maskOne(error: GraphQLError, requestId: string | undefined, log:
   if (original instanceof AppError) {
     return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: appErrorExtensions(original) });
   }
-  log(`[error] requestId=${requestId ?? "-"} path=${error.path?.join(".") ?? "-"} ${original.stack ?? String(original)}`);
+  log.error({ requestId, path: error.path?.join("."), err: original }, "unexpected error (masked)");
   return new GraphQLError(MASKED_MESSAGE, { nodes: error.nodes, path: error.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId } });
 }
 
@@ -71,7 +73,7 @@ export function createMaskError(log: Log) {
     if (cause instanceof SyntaxError) return new GraphQLError(`Invalid JSON in the request: ${cause.message}`, { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
     if (error instanceof GraphQLError) return maskOne(error, undefined, log);
     if (error instanceof AppError) return new GraphQLError(error.message, { extensions: appErrorExtensions(error) });
-    log(`[error] ${(error as Error)?.stack ?? String(error)}`);
+    log.error({ err: error }, "unexpected error (masked)");
     return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
   };
 }

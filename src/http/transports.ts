@@ -51,7 +51,7 @@ export async function handleTransportRequest(
       res.end(JSON.stringify({ error: "malformed_url", requestId }));
       return true;
     }
-    console.error(`[transport ${route[0]}] request ${requestId}: ${(err as Error).stack ?? String(err)}`);
+    services.logger.error({ component: "transport", route: route[0], requestId, err }, "transport request failed");
     if (!res.headersSent) {
       res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "internal", requestId }));

@@ -9,7 +9,9 @@ import { bearerToken, createContext, type Services } from "../context.js";
 import { nextFramePrefix, sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
 import { closeAfterFlush, setMaxCoalesceMs } from "./ws-frames.js";
 import { maskResult } from "./errors.js";
-import { deliverTo } from "../realtime/shared-execution.js";
+import { deliverTo, committedAtOf } from "../realtime/shared-execution.js";
+import type { Logger } from "../log.js";
+import { metrics } from "../metrics.js";
 
 /** Largest WebSocket message accepted; bigger ones close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 1024 * 1024;
@@ -52,10 +54,10 @@ export function startWebSocketServer(opts: {
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
   services: Services;
   config: Config;
-  log?: (msg: string) => void;
+  logger: Logger;
 }) {
   const { yoga, services, config } = opts;
-  const log = opts.log ?? console.error;
+  const log = opts.logger.child({ component: "websocket" });
   // No per-message compression: our frames are written whole, beside ws's own (src/http/ws-frames.ts).
   const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
   setMaxCoalesceMs(config.websocket.maxCoalesceMs);
@@ -110,6 +112,8 @@ export function startWebSocketServer(opts: {
         const prefix = nextFramePrefix(id);
         deliverTo(contextValue, {
           next: (result) => {
+            const committedAt = committedAtOf(result);
+            if (committedAt !== undefined) metrics.deliveryLag.observe((Date.now() - committedAt) / 1000);
             const masked = result.errors?.length ? (maskResult(result, requestId, log) ?? result) : result;
             sendNext(socket, prefix, masked.errors?.length ? { ...masked, errors: withoutHttp(masked.errors) } : masked);
           },

@@ -2,6 +2,8 @@ import type http from "node:http";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
 import { closeAfterFlush, queueFrame, textFrame, textFrameAround, unsentBytes } from "./ws-frames.js";
+import type { Logger } from "../log.js";
+import { metrics } from "../metrics.js";
 
 /** Bytes a client may leave unread before it is disconnected (it reconnects and resumes with `after`). */
 export const WS_MAX_BUFFERED = 8 * 1024 * 1024;
@@ -55,12 +57,14 @@ export function sendNext(socket: WebSocket, prefix: Buffer, payload: object) {
 export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(
   options: ServerOptions<P, E & Extra>,
   wss: WebSocketServer,
-  log: (msg: string) => void,
+  log: Pick<Logger, "error">,
 ) {
   const server = makeServer<P, E & Extra>(options);
   wss.options.handleProtocols = handleProtocols;
-  wss.on("error", (err) => log(`[websocket] server error: ${err.message}`));
+  wss.on("error", (err) => log.error({ err }, "websocket server error"));
   wss.on("connection", (socket, request) => {
+    metrics.wsConnections.inc();
+    metrics.wsConnectionsOpened.inc();
     // Protocol errors (oversized or malformed frames) are closed by ws itself with their code.
     socket.on("error", () => {});
     let alive = true;
@@ -80,7 +84,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E e
             try {
               await cb(String(message));
             } catch (err) {
-              log(`[websocket] message handling failed: ${(err as Error)?.stack ?? String(err)}`);
+              log.error({ err }, "websocket message handling failed");
               closeAfterFlush(socket, CloseCode.InternalServerError, "Internal server error");
             }
           }),
@@ -88,6 +92,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>, E e
       { socket, request } as E & Extra,
     );
     socket.once("close", (code, reason) => {
+      metrics.wsConnections.dec();
       clearInterval(ping);
       void closed(code, String(reason));
     });

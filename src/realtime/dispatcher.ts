@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import { sqlExecute, sqlQuery } from "../db/sql.js";
 import type { AppPubSub, RealtimeEvent } from "./pubsub.js";
 import { onOutboxNotified } from "./outbox-signal.js";
+import { metrics } from "../metrics.js";
 
 interface EventRow {
   id: bigint;
@@ -10,6 +11,7 @@ interface EventRow {
   type: string;
   inboxId: string | null;
   payload: Record<string, unknown>;
+  createdAt: Date;
 }
 
 export interface DispatcherOptions {
@@ -44,13 +46,14 @@ export function startEventDispatcher(prisma: PrismaClient, pubsub: AppPubSub, op
     const rows = await sqlQuery<EventRow>(prisma, Prisma.sql`
       UPDATE "Event" SET "publishedAt" = now()
       WHERE id IN (SELECT id FROM "Event" WHERE "publishedAt" IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
-      RETURNING id, "accountId", seq, type, "inboxId", payload`);
+      RETURNING id, "accountId", seq, type, "inboxId", payload, "createdAt"`);
     rows.sort((a, b) => (a.accountId === b.accountId ? Number(a.seq - b.seq) : a.accountId < b.accountId ? -1 : 1));
     let published = 0;
     try {
       for (const row of rows) {
-        pubsub.publish("account:event", row.accountId, toRealtimeEvent(row));
+        pubsub.publish("account:event", row.accountId, { ...toRealtimeEvent(row), committedAt: row.createdAt.getTime() });
         published++;
+        metrics.eventsPublished.inc({ type: row.type });
       }
     } catch (err) {
       const left = rows.slice(published).map((r) => r.id);

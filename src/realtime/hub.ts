@@ -1,4 +1,5 @@
 import type { AppPubSub, RealtimeEvent } from "./pubsub.js";
+import { getProcessLogger } from "../log.js";
 
 export type EventListener = (event: RealtimeEvent) => void;
 
@@ -49,11 +50,11 @@ export class EventHub {
           try {
             listener(r.value);
           } catch (err) {
-            console.error("[realtime] listener failed:", err);
+            getProcessLogger().error({ component: "realtime", err }, "event listener failed");
           }
         }
       }
-    })().catch((err) => console.error("[realtime] account feed ended:", err));
+    })().catch((err) => getProcessLogger().error({ component: "realtime", err }, "account feed ended"));
     return feed;
   }
 }

@@ -2,6 +2,7 @@ import { createPubSub, type PubSub } from "graphql-yoga";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
 import { setMaxListeners } from "node:events";
+import { getProcessLogger, type Logger } from "../log.js";
 
 /** What one real-time event says: ids only, subscribers load what their selection needs. */
 export interface RealtimeEvent {
@@ -11,6 +12,8 @@ export interface RealtimeEvent {
   accountId: string;
   inboxId: string | null;
   payload: Record<string, unknown>;
+  /** Live events only: when the writing transaction recorded it (ms since epoch), for the delivery-lag metric. */
+  committedAt?: number;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface RealtimeBus {
 }
 
 /** One pubsub per process: Redis fan-out when redisUrl is set, in-memory otherwise. */
-export function createRealtimeBus(redisUrl?: string): RealtimeBus {
+export function createRealtimeBus(redisUrl?: string, logger: Logger = getProcessLogger()): RealtimeBus {
   if (!redisUrl) {
     // Every live subscription is one listener on this target: thousands are expected, not a leak.
     const eventTarget = new EventTarget();
@@ -54,7 +57,7 @@ export function createRealtimeBus(redisUrl?: string): RealtimeBus {
   const publishClient = new Redis(redisUrl, options);
   const subscribeClient = new Redis(redisUrl, options);
   // Redis outages are survivable (the outbox replays from the database); log instead of crashing.
-  const onError = (err: Error) => console.error(`[realtime] redis: ${err.message}`);
+  const onError = (err: Error) => logger.error({ component: "realtime", err: { message: err.message } }, "redis connection error");
   publishClient.on("error", onError);
   subscribeClient.on("error", onError);
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });

@@ -32,6 +32,22 @@ let lastSweep = 0;
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 1;
 
+/** When each live event's result was committed (RealtimeEvent.committedAt), set once per execution. */
+const committedAt = new WeakMap<object, number>();
+
+/** The commit time of the event a (shared) result answers, for live events; for the delivery-lag metric. */
+export function committedAtOf(result: object): number | undefined {
+  return committedAt.get(result);
+}
+
+function stamped(value: Promise<ExecutionResult> | ExecutionResult, at: number | undefined): Promise<ExecutionResult> | ExecutionResult {
+  if (at === undefined) return value;
+  // Registered before any subscriber waits on it, so the time is known when the first result is sent.
+  if (value instanceof Promise) value.then((r) => committedAt.set(r, at), () => undefined);
+  else committedAt.set(value, at);
+  return value;
+}
+
 /** Executions actually run and results shared since start (for tests and the benchmark). */
 export const sharedExecutionStats = { executed: 0, shared: 0 };
 
@@ -92,7 +108,7 @@ function sharedResult(
   if (!groups) byEvent.set(event, (groups = new Map()));
   lastEvent = event;
   lastGroups = groups;
-  const value = sharedByKey(`${event.accountId}:${event.seq}|${group}`, () => run(event));
+  const value = sharedByKey(`${event.accountId}:${event.seq}|${group}`, () => stamped(run(event), event.committedAt));
   groups.set(group, value);
   if (value instanceof Promise) value.catch(() => groups.delete(group));
   return value;
@@ -186,7 +202,7 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
   const toResult = (event: unknown) => {
     const e = event as Partial<RealtimeEvent>;
     const group = groupNow();
-    if (group === undefined || e.accountId === undefined || e.seq === undefined) return execute({ ...args, rootValue: event });
+    if (group === undefined || e.accountId === undefined || e.seq === undefined) return stamped(execute({ ...args, rootValue: event }) as Promise<ExecutionResult> | ExecutionResult, e.committedAt);
     return sharedResult(e as RealtimeEvent, group, (ev) => execute({ ...args, contextValue: sharedContextFor(ctx, perCaller), rootValue: ev }));
   };
   const sink = sinkOf(args.contextValue as object);

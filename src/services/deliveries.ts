@@ -11,6 +11,8 @@ import { buildEmailPayload, buildNotificationEmail, sendEmail, type EmailPayload
 import { buildGraphPayload, PermanentSendError, RetryLaterError, sendGraphMessage, type GraphPayload } from "../transports/meta/graph-api.js";
 import { signedDownloadUrl } from "./attachments-store.js";
 import { outboundFetch, OutboundRefusedError, type OutboundConfig } from "./outbound-url.js";
+import { getProcessLogger } from "../log.js";
+import { recordOutboundAttempt } from "../metrics.js";
 
 /**
  * How long a link to a stored file handed to Meta stays valid: Meta fetches it when the message
@@ -247,13 +249,16 @@ async function deliverOne(prisma: PrismaClient, row: Claimed, opts: Required<Pic
   // A notification email's messageId is the customer's message it tells about: never touch its status.
   const ownMessage = row.messageId && row.kind !== "NOTIFICATION_EMAIL" ? row.messageId : null;
   if (!error) {
+    recordOutboundAttempt(row.kind, "sent");
     await recordSent(prisma, row, ownMessage, externalId ?? null, now);
     return;
   }
   // A transport's own hint (429 Retry-After) wins over the backoff.
   const delay = retryAfterMs ?? Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, row.attempts - 1));
   const next = new Date(now.getTime() + delay);
-  if (permanent || next.getTime() - row.createdAt.getTime() > opts.maxAgeMs) {
+  const givenUp = permanent || next.getTime() - row.createdAt.getTime() > opts.maxAgeMs;
+  recordOutboundAttempt(row.kind, givenUp ? "failed" : "retry");
+  if (givenUp) {
     await transactionWithEvents(prisma, async (tx) => {
       await tx.outboundDelivery.update({ where: { id: row.id }, data: { state: "FAILED", completedAt: now, lockedUntil: null, lastError: error } });
       if (!ownMessage) return;
@@ -307,7 +312,7 @@ async function recordSent(prisma: PrismaClient, row: Claimed, ownMessage: string
 export interface DeliveryWorkerOptions extends DeliveryOptions {
   /** Pause between rounds that found nothing to do. Default 1000 ms. */
   pollIntervalMs?: number;
-  /** Where unexpected errors go. Default console.error. */
+  /** Where unexpected errors go. Default the process logger (src/log.ts), at error level. */
   log?: (message: string) => void;
 }
 
@@ -318,7 +323,7 @@ export interface DeliveryWorkerOptions extends DeliveryOptions {
  * `stop()` ends the loop and waits for the round in flight.
  */
 export function startDeliveryWorker(services: Pick<Services, "prisma"> & { config?: DeliveryConfig }, opts: DeliveryWorkerOptions = {}): { stop(): Promise<void> } {
-  const { pollIntervalMs = 1000, log = (m: string) => console.error(m), ...delivery } = opts;
+  const { pollIntervalMs = 1000, log = (m: string) => getProcessLogger().error({ component: "deliveries" }, m), ...delivery } = opts;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;

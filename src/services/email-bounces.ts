@@ -19,7 +19,7 @@ export async function recordBounce(services: Services, channel: Pick<Channel, "a
   const failed = report.action ? report.action === "failed" : !report.status?.startsWith("4.");
   const original = report.originalMessageId;
   if (!failed || !original) {
-    if (!original) console.warn(`[inbound email] bounce ${mail.messageId} names no message of ours: dropped`);
+    if (!original) services.logger.warn({ component: "inbound-email", messageId: mail.messageId }, "bounce names no message of ours: dropped");
     return null;
   }
   const { prisma, config } = services;
@@ -30,7 +30,7 @@ export async function recordBounce(services: Services, channel: Pick<Channel, "a
     select: { id: true },
   });
   if (!message) {
-    console.warn(`[inbound email] bounce ${mail.messageId} for ${original}: no such outbound message on this account`);
+    services.logger.warn({ component: "inbound-email", messageId: mail.messageId, original }, "bounce for no outbound message of this account");
     return null;
   }
   const reason = `Email bounced: ${[report.status, report.diagnostic].filter(Boolean).join(" ") || "the receiving server refused it"}`.slice(0, 1000);

@@ -13,6 +13,7 @@ import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-
 import { richTextProblem } from "./rich-text.js";
 import { prepareEmailHtmlOffThread } from "./rich-text-offload.js";
 import { searchableText } from "./search.js";
+import { recordIntake } from "../metrics.js";
 import { chatflowOnInbound, type EngineOptions } from "./chatflow-engine.js";
 
 /**
@@ -121,6 +122,12 @@ async function findDuplicate(prisma: PrismaClient, accountId: string, channelId:
  * The caller checks the channel (ON, not deleted) and validates the content.
  */
 export async function receiveInbound(prisma: PrismaClient, input: InboundMessage): Promise<InboundResult> {
+  const result = await receiveInboundOnce(prisma, input);
+  recordIntake(input.kind ?? "MESSAGE", result.duplicate);
+  return result;
+}
+
+async function receiveInboundOnce(prisma: PrismaClient, input: InboundMessage): Promise<InboundResult> {
   // No check before writing: a key seen before fails the message insert, which rolls back
   // everything the transaction did, so the common (new) message pays no extra statement.
   // A message that may join a thread holds the thread key's lock from BEGIN on (in BEGIN's own

@@ -6,7 +6,7 @@ import { GraphQLClient } from "graphql-request";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { loadConfig, type Config } from "../../src/config.js";
-import { startServer, type RunningServer } from "../../src/server.js";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
 import type { Role, Seat, Tier, User } from "../../src/generated/prisma/client.js";
 import { provisionAccount } from "../../src/services/accounts.js";
 import { createTestDatabase } from "./database.js";
@@ -46,6 +46,8 @@ export async function testServerConfig(prefix: string, env: Record<string, strin
     WEBHOOK_ALLOW_PRIVATE: "127.0.0.0/8,::1/128",
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // Quiet by default (LOG_LEVEL's test default is silent); TEST_LOG=1 shows every JSON line.
+    ...(process.env.TEST_LOG ? { LOG_LEVEL: "debug" } : {}),
     ...env,
   });
   return { dataDir, database, config };
@@ -55,9 +57,9 @@ export async function testServerConfig(prefix: string, env: Record<string, strin
  * Starts the real server on an ephemeral port with a fresh database: a throwaway database on the
  * PostgreSQL in DATABASE_URL when it is set, otherwise an embedded PGlite in a temp directory.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: ServerOptions = {}): Promise<TestServer> {
   const { dataDir, database, config } = await testServerConfig("inbox-test-", env);
-  const server = await startServer(config, { log: process.env.TEST_LOG ? console.log : () => {} });
+  const server = await startServer(config, options);
   const leftovers: Array<() => Promise<unknown> | unknown> = [];
   const wsUrl = server.url.replace(/^http/, "ws");
   return {

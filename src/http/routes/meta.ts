@@ -51,7 +51,7 @@ async function signedJson(req: IncomingMessage, res: ServerResponse, services: S
   } catch (err) {
     if (!(err instanceof TooDeepError)) throw err;
     // Signed, so Meta's: acknowledged (a retry would not parse any better) and logged.
-    console.warn(`[meta webhook] skipped a body ${err.message}`);
+    services.logger.warn({ component: "meta-webhook", reason: err.message }, "skipped a body");
     sendJson(res, 200, { received: true, messages: 0, receipts: 0, ignored: 0, malformed: 1 });
     return null;
   }

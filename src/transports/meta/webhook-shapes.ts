@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { getProcessLogger } from "../../log.js";
 
 /**
  * The shapes of Meta's webhook payloads that this server reads (Messenger `object: "page"`,
@@ -119,7 +120,7 @@ export function parseEach<S extends z.ZodType>(items: readonly unknown[] | null 
     if (result.success) return parsed.push(result.data);
     counts.malformed++;
     const issues = result.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "(item)"}: ${issue.message}`);
-    console.warn(`[meta webhook] skipped ${where}[${i}], not of the expected shape: ${issues.join("; ")}`);
+    getProcessLogger().warn({ component: "meta-webhook", item: `${where}[${i}]`, issues }, "skipped an item not of the expected shape");
   });
   return parsed;
 }
