@@ -23,6 +23,8 @@ export async function timeToFirstQuery(command: string[], dataDir: string, env: 
     cwd: path.resolve(import.meta.dirname, ".."),
     env: { ...process.env, NODE_ENV: "development", HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, SMTP_LISTEN: "off", DATABASE_URL: "", REDIS_URL: "", ...env },
     stdio: ["ignore", "ignore", "pipe"],
+    // Its own process group: `npm start` runs node as a child, and both must stop.
+    detached: true,
   });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
@@ -39,7 +41,7 @@ export async function timeToFirstQuery(command: string[], dataDir: string, env: 
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   } finally {
-    child.kill("SIGTERM");
+    if (child.exitCode === null) process.kill(-child.pid!, "SIGTERM");
     await exited;
   }
 }
