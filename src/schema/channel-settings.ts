@@ -175,7 +175,7 @@ const GdprType = builder.objectRef<FacebookMessengerSettings["gdpr"]>("GdprConse
   description: "Consent asked of customers before they can write.",
   fields: (t) => ({
     mode: t.expose("mode", { type: GdprConsentModeEnum, description: "OFF, EXPLICIT or IMPLIED." }),
-    consentText: t.exposeString("consentText", { nullable: true, description: "The consent text shown; null when mode is OFF." }),
+    consentText: t.exposeString("consentText", { nullable: true, description: "The consent text shown to the customer; null when none is set." }),
   }),
 });
 

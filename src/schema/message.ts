@@ -97,7 +97,7 @@ export const AttachmentInput = builder.inputType("AttachmentInput", {
   description: "A file a partner's customer sent, by link.",
   fields: (t) => ({
     kind: t.field({ type: AttachmentKindEnum, required: true, description: "How to show it; must be one of the kinds the channel app declares." }),
-    url: t.string({ required: true, description: "Where the file can be fetched (http or https URL, at most 2048 characters)." }),
+    url: t.string({ required: true, description: "Where the file can be fetched: a URL, at most 2048 characters." }),
     name: t.string({ description: "File name shown to agents." }),
     mimeType: t.string({ description: "MIME type, e.g. application/pdf." }),
     size: t.int({ description: "Bytes; checked against the app's maxAttachmentSize when given." }),
