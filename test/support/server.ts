@@ -46,8 +46,8 @@ export async function testServerConfig(prefix: string, env: Record<string, strin
     WEBHOOK_ALLOW_PRIVATE: "127.0.0.0/8,::1/128",
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    // Quiet by default (LOG_LEVEL's test default is silent); TEST_LOG=1 shows every JSON line.
-    ...(process.env.TEST_LOG ? { LOG_LEVEL: "debug" } : {}),
+    // Quiet, also for servers started with NODE_ENV=production; TEST_LOG=1 shows every JSON line.
+    LOG_LEVEL: process.env.TEST_LOG ? "debug" : "silent",
     ...env,
   });
   return { dataDir, database, config };
