@@ -25,7 +25,7 @@ export const metrics = {
   eventsPublished: new client.Counter({ name: "inbox_realtime_events_published_total", help: "Outbox events this process published to subscribers, by event type.", labelNames: ["type"], registers: [registry] }),
   deliveryLag: new client.Histogram({
     name: "inbox_realtime_delivery_lag_seconds",
-    help: "Live events: from the writing transaction (the outbox row's createdAt) to the result queued on a subscriber's WebSocket.",
+    help: "Live events: from the writing transaction (the outbox row's createdAt) to each result's first WebSocket write queued (once per shared result, not per subscriber).",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),

@@ -9,7 +9,7 @@ import { bearerToken, createContext, type Services } from "../context.js";
 import { nextFramePrefix, sendNext, serveGraphQLOverWebSocket } from "./ws-connections.js";
 import { closeAfterFlush, setMaxCoalesceMs } from "./ws-frames.js";
 import { maskResult } from "./errors.js";
-import { deliverTo, committedAtOf } from "../realtime/shared-execution.js";
+import { deliverTo, takeCommittedAt } from "../realtime/shared-execution.js";
 import type { Logger } from "../log.js";
 import { metrics } from "../metrics.js";
 
@@ -112,7 +112,7 @@ export function startWebSocketServer(opts: {
         const prefix = nextFramePrefix(id);
         deliverTo(contextValue, {
           next: (result) => {
-            const committedAt = committedAtOf(result);
+            const committedAt = takeCommittedAt(result);
             if (committedAt !== undefined) metrics.deliveryLag.observe((Date.now() - committedAt) / 1000);
             const masked = result.errors?.length ? (maskResult(result, requestId, log) ?? result) : result;
             sendNext(socket, prefix, masked.errors?.length ? { ...masked, errors: withoutHttp(masked.errors) } : masked);

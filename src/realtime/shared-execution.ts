@@ -35,9 +35,15 @@ let nextDocumentId = 1;
 /** When each live event's result was committed (RealtimeEvent.committedAt), set once per execution. */
 const committedAt = new WeakMap<object, number>();
 
-/** The commit time of the event a (shared) result answers, for live events; for the delivery-lag metric. */
-export function committedAtOf(result: object): number | undefined {
-  return committedAt.get(result);
+/**
+ * The commit time of the live event a (shared) result answers, the first time it is asked for:
+ * the delivery-lag metric is observed once per result, at its first socket, not once per
+ * subscriber (an observation costs ~0.7 µs; a result may go to thousands of sockets).
+ */
+export function takeCommittedAt(result: object): number | undefined {
+  const at = committedAt.get(result);
+  if (at !== undefined) committedAt.delete(result);
+  return at;
 }
 
 function stamped(value: Promise<ExecutionResult> | ExecutionResult, at: number | undefined): Promise<ExecutionResult> | ExecutionResult {
