@@ -316,6 +316,12 @@ function hydrate(model: string, row: Record<string, unknown>): Record<string, un
 export type FindManyArgs = Record<string, unknown>;
 
 /**
+ * `compiled: false` runs every read through Prisma instead (the path this one replaced, still the
+ * fallback): test/read-path.test.ts and bench:inbox compare the two, field by field and in cost.
+ */
+export const readPath = { compiled: true };
+
+/**
  * The statement readMany runs, for tests and EXPLAIN. `extra` are further conditions in SQL over
  * the row alias `r0` (search, keyset bounds), ANDed with `args.where`.
  */
@@ -332,6 +338,7 @@ export function compileFindMany(model: string, args: FindManyArgs, extra: (alias
  */
 export async function readMany<T = Record<string, unknown>>(prisma: PrismaClient, model: string, args: FindManyArgs, extra?: (alias: string) => Prisma.Sql[]): Promise<T[]> {
   let sql: Prisma.Sql;
+  if (!readPath.compiled) return fallback<T>(prisma, model, args, extra);
   try {
     sql = compileFindMany(model, args, extra);
   } catch (err) {
@@ -347,7 +354,8 @@ async function fallback<T>(prisma: PrismaClient, model: string, args: FindManyAr
   if (!extra) return delegate.findMany(args);
   const id = idFields(model);
   if (id.length !== 1) throw new UnsupportedQuery(`${model} fallback`);
-  const picked = await readMany<Record<string, unknown>>(prisma, model, { ...args, select: { [id[0]]: true }, include: undefined }, extra);
+  const sql = compileFindMany(model, { ...args, select: { [id[0]]: true }, include: undefined }, extra);
+  const picked = (await sqlQuery<{ j: Record<string, unknown> }>(prisma, sql)).map((r) => r.j);
   const ids = picked.map((r) => r[id[0]]);
   const { where: _w, cursor: _c, take: _t, skip: _s, ...rest } = args;
   const loaded = (await delegate.findMany({ ...rest, where: { [id[0]]: { in: ids } } })) as Record<string, unknown>[];

@@ -3,10 +3,10 @@ import { toGlobalId } from "./ids.js";
 import { callerAccountId } from "./scope.js";
 import { AvailabilityEnum, UserType } from "./people.js";
 import { visibleInboxWhere } from "../services/access.js";
-import { previousConversationsWhere } from "../services/conversations.js";
+import { listPreviousConversations } from "../services/conversations.js";
 import "./contact.js";
 import { TicketObject } from "./ticket.js";
-import "./message.js";
+import { MessageObject } from "./message.js";
 
 export const ConversationStatusEnum = builder.enumType("ConversationStatus", {
   description: "Whether a conversation still needs the team.",
@@ -52,6 +52,14 @@ export const ConversationObject = builder.prismaNode("Conversation", {
       select: (_args, _ctx, nested) => ({ ticket: nested(true) }),
       resolve: (c) => (c.ticket ? [c.ticket] : []),
     }),
+    lastMessage: t.field({
+      type: MessageObject,
+      nullable: true,
+      description:
+        "The latest message or comment (text, direction, kind, author, time): what an inbox list previews, loaded with the list itself instead of a messages(last: 1) page per row. Null for a conversation without messages.",
+      select: (_args, _ctx, nested) => ({ messages: nested({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1 }) }),
+      resolve: (c) => c.messages[0] ?? null,
+    }),
     messages: t.relatedConnection("messages", {
       cursor: "id",
       description: "Messages and comments, oldest first.",
@@ -64,15 +72,7 @@ export const ConversationObject = builder.prismaNode("Conversation", {
       description: "The contact's other conversations (that the caller can see), latest activity first.",
       select: { id: true, contactId: true },
       args: { first: t.arg.int({ description: "At most 100; default 20." }) },
-      resolve: (query, conversation, args, ctx) =>
-        ctx.kind !== "agent"
-          ? []
-          : ctx.prisma.conversation.findMany({
-              ...query,
-              where: previousConversationsWhere(ctx, conversation),
-              orderBy: [{ lastActivityAt: "desc" }, { id: "desc" }],
-              take: Math.min(Math.max(args.first ?? 20, 0), 100),
-            }),
+      resolve: (query, conversation, args, ctx) => (ctx.kind !== "agent" ? [] : listPreviousConversations(ctx, conversation, args.first, query)),
     }),
   }),
 });

@@ -202,8 +202,16 @@ export async function setConversationStatus(ctx: AgentContext, input: { conversa
   });
 }
 
-/** Prisma filter for the contact's other conversations in inboxes the caller can see. */
-export function previousConversationsWhere(ctx: AgentContext, conversation: { id: string; contactId: string | null }): Prisma.ConversationWhereInput {
-  if (!conversation.contactId) return { id: { in: [] } };
-  return { accountId: ctx.accountId, contactId: conversation.contactId, id: { not: conversation.id }, inbox: visibleInboxWhere(ctx) };
+/**
+ * The contact's other conversations in inboxes the caller can see, latest activity first: `first`
+ * (default 20, at most 100) with the caller's selection, in one statement.
+ */
+export function listPreviousConversations(ctx: AgentContext, conversation: { id: string; contactId: string | null }, first: number | null | undefined, query: ConversationQuery = {}) {
+  if (!conversation.contactId) return Promise.resolve([]);
+  return readMany<Conversation>(ctx.prisma, "Conversation", {
+    ...query,
+    where: { accountId: ctx.accountId, contactId: conversation.contactId, id: { not: conversation.id }, inbox: visibleInboxWhere(ctx) },
+    orderBy: [{ lastActivityAt: "desc" }, { id: "desc" }],
+    take: Math.min(Math.max(first ?? 20, 0), 100),
+  });
 }
