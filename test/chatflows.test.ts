@@ -13,7 +13,10 @@ import {
   CfVisitorConversationDocument,
   CfWidgetDocument,
   ChConnectDocument,
+  RtMessageAddedDocument,
+  WidgetVisitorMessageAddedDocument,
 } from "./generated/graphql.js";
+import { record } from "./support/subscriptions.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { chatSettings } from "../src/services/channel-settings.js";
 import { signMetaBody } from "../src/transports/meta/signature.js";
@@ -185,6 +188,24 @@ describe("a support bot driven through the visitor API", () => {
     }
   });
 
+  test("bot messages reach the visitor and the agents live", async () => {
+    const { token, conversationId } = await start(support.globalId, flowId);
+    const visitor = record(t.ws(token), WidgetVisitorMessageAddedDocument, { after: "0" });
+    const agents = record(t.ws(await t.tokenFor(supportAgent)), RtMessageAddedDocument, { inboxId: toGlobalId("Inbox", support.inbox.id) });
+    await new Promise((r) => setTimeout(r, 500));
+    await visitor.waitFor(2);
+    await say(token, "Marie");
+    const seen = await visitor.waitFor(3);
+    expect(seen.map((r) => r.visitorMessageAdded.text)).toEqual(["Hi! I'm the support bot.", "What's your name?", "Thanks Marie! What's your email?"]);
+    expect(seen.every((r) => r.visitorMessageAdded.senderType === "BOT")).toBe(true);
+    // The agents (subscribed to the inbox from here on) see the visitor's message and the bot's answer, in order.
+    await eventually(() => expect(agents.results.filter((r) => r.messageAdded.conversation.id === toGlobalId("Conversation", conversationId)).length).toBeGreaterThanOrEqual(2));
+    const live = agents.results.filter((r) => r.messageAdded.conversation.id === toGlobalId("Conversation", conversationId));
+    expect(live.map((r) => r.messageAdded.text)).toEqual(["Marie", "Thanks Marie! What's your email?"]);
+    visitor.dispose();
+    agents.dispose();
+  });
+
   test("outside business hours a BUSINESS_HOURS bot starts on its away path", async () => {
     const notToday = DAYS[(new Date().getUTCDay() + 3) % 7];
     const closed = await chatChannel({ availability: { mode: "CHAT_HOURS", timeZone: "UTC", ranges: [{ day: notToday, start: "09:00", end: "17:00" }] } });
@@ -208,7 +229,7 @@ describe("a support bot driven through the visitor API", () => {
     const quiet = await start(support.globalId, flowId);
     await say(quiet.token, "Linus");
     const a = await (await admin()).request(CfAnalyticsDocument, { chatflowId: flowId, from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), idleMinutes: 0 });
-    expect(a.chatflowAnalytics).toEqual({ started: 6, completed: 2, handedOff: 2, takenOver: 1, inProgress: 1, droppedAt: [{ actionId: "email", count: 1 }] });
+    expect(a.chatflowAnalytics).toEqual({ started: 7, completed: 2, handedOff: 2, takenOver: 1, inProgress: 2, droppedAt: [{ actionId: "email", count: 2 }] });
     // Agents (not admins) may not read chatflows.
     const agent = t.client(await t.tokenFor(acc.agent));
     await expect(agent.request(CfListDocument, {})).rejects.toThrow(ClientError);
