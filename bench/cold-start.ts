@@ -2,6 +2,7 @@
 // spawn the command, POST `{ __typename }` every 10 ms until one answers 200, stop the process.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -15,8 +16,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Milliseconds from spawning `command` to the first answered query, with `dataDir` as DATA_DIR. */
-export async function timeToFirstQuery(command: string[], dataDir: string, env: Record<string, string> = {}): Promise<number> {
+/**
+ * CPU time (user + system, all threads) the process has used so far, from /proc: on a busy shared
+ * machine a steadier figure than wall time. Not its children's (npm start's node is one).
+ */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in 100 Hz ticks
+  } catch {
+    return undefined;
+  }
+}
+
+/** Milliseconds (wall, and CPU of the spawned process) from spawning `command` to the first answered query, with `dataDir` as DATA_DIR. */
+export async function timeToFirstQuery(command: string[], dataDir: string, env: Record<string, string> = {}): Promise<{ ms: number; cpuMs?: number }> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(command[0], command.slice(1), {
@@ -34,7 +48,7 @@ export async function timeToFirstQuery(command: string[], dataDir: string, env: 
       if (child.exitCode !== null) throw new Error(`${command.join(" ")} exited with ${child.exitCode}: ${stderr}`);
       try {
         const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' });
-        if (res.ok && ((await res.json()) as { data?: unknown }).data) return performance.now() - started;
+        if (res.ok && ((await res.json()) as { data?: unknown }).data) return { ms: performance.now() - started, cpuMs: cpuMs(child.pid!) };
       } catch {
         // not listening yet
       }
@@ -47,9 +61,9 @@ export async function timeToFirstQuery(command: string[], dataDir: string, env: 
 }
 
 /** Median of `runs` cold starts on a fresh data dir, and of `runs` starts on the data dir the first one left. */
-export async function coldStarts(command: string[], runs: number): Promise<{ fresh: number; existing: number }> {
-  const fresh: number[] = [];
-  const existing: number[] = [];
+export async function coldStarts(command: string[], runs: number) {
+  const fresh: { ms: number; cpuMs?: number }[] = [];
+  const existing: { ms: number; cpuMs?: number }[] = [];
   for (let i = 0; i < runs; i++) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "inbox-bench-start-"));
     try {
@@ -61,5 +75,6 @@ export async function coldStarts(command: string[], runs: number): Promise<{ fre
     }
   }
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { fresh: median(fresh), existing: median(existing) };
+  const cpu = (xs: { cpuMs?: number }[]) => (xs.every((x) => x.cpuMs !== undefined) ? median(xs.map((x) => x.cpuMs!)) : undefined);
+  return { fresh: median(fresh.map((x) => x.ms)), existing: median(existing.map((x) => x.ms)), freshCpu: cpu(fresh), existingCpu: cpu(existing) };
 }

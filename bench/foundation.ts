@@ -25,14 +25,15 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 {
   if (!buildIsCurrent()) await build({ log: () => {} });
   const runs = Number(process.env.BENCH_START_RUNS ?? 3);
-  console.log(`start to first answered query, separate processes, median of ${runs} (fresh data dir / existing data dir):`);
+  console.log(`start to first answered query, separate processes, median of ${runs} (fresh data dir / existing data dir; CPU: the process's own CPU time until then):`);
   for (const [label, command] of [
     ["npm start (the build)", ["npm", "start", "--silent"]],
     ["node dist/server/index.js (the container's command)", ["node", "--enable-source-maps", "dist/server/index.js"]],
     ["tsx src/index.ts (npm run dev without watch)", ["node", "--import", "tsx", "src/index.ts"]],
   ] as const) {
-    const { fresh, existing } = await coldStarts([...command], runs);
-    console.log(`  ${label.padEnd(52)} ${fresh.toFixed(0).padStart(6)} ms / ${existing.toFixed(0).padStart(6)} ms`);
+    const { fresh, existing, freshCpu, existingCpu } = await coldStarts([...command], runs);
+    const cpu = command[0] === "node" && freshCpu !== undefined ? `   (CPU ${freshCpu.toFixed(0)} ms / ${existingCpu!.toFixed(0)} ms)` : "";
+    console.log(`  ${label.padEnd(52)} ${fresh.toFixed(0).padStart(6)} ms / ${existing.toFixed(0).padStart(6)} ms${cpu}`);
   }
   console.log("");
 }
