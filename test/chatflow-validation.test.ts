@@ -3,7 +3,7 @@ import type { Prisma } from "../src/generated/prisma/client.js";
 import { CfCreateDocument } from "./generated/graphql.js";
 import { toGlobalId } from "../src/schema/ids.js";
 import { chatSettings } from "../src/services/channel-settings.js";
-import { validateBotGraph } from "../src/services/chatflow-validation.js";
+import { parseTargeting, targetingMatches, validateBotGraph } from "../src/services/chatflow-validation.js";
 import { checkAnswer } from "../src/services/chatflow-engine.js";
 import { ValidationError } from "../src/services/errors.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
@@ -64,6 +64,25 @@ test("unknown targets, unreachable actions and cycles without a question are ref
   expect(errorsOf({ startActionId: "a", actions: [{ id: "a", type: "QUESTION", text: "?", answer: "OPTIONS" }] })).toEqual([["input.actions.0.options", "A quick-reply question needs options"]]);
   expect(errorsOf({ startActionId: "a", actions: [{ id: "a", type: "SET_PROPERTY", target: "CONTACT", property: "shoeSize", value: "42" }] })[0][0]).toBe("input.actions.0.property");
   expect(errorsOf({ startActionId: "a", actions: [{ id: "a", type: "TELEPORT" }] })[0][0]).toBe("input.actions.0.type");
+});
+
+test("MATCHES patterns that could backtrack without bound are refused when saved and never run", () => {
+  const ok = parseTargeting({ include: [{ match: "MATCHES", value: "^https://shop\\.test/(products|cart)/\\d+" }] });
+  expect(targetingMatches(ok, "https://shop.test/products/42")).toBe(true);
+  expect(targetingMatches(ok, "https://shop.test/blog/42")).toBe(false);
+  for (const value of ["(a+)+$", "(a|aa)*b", "((ab)*)+", "([a-z]+){2,}", "(x)\\1", "a".repeat(301)]) {
+    let error: unknown;
+    try {
+      parseTargeting({ exclude: [{ match: "MATCHES", value }] });
+    } catch (err) {
+      error = err;
+    }
+    expect(error, value).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).fieldErrors[0].path).toEqual(["input", "targeting", "exclude", "0", "value"]);
+  }
+  // A stored pattern that slipped through earlier is not run: (a+)+$ on 40 a's and a ! would backtrack
+  // for hours (this test would never finish).
+  expect(targetingMatches({ include: [{ match: "MATCHES", value: "(a+)+$" }], exclude: [], query: [] } as never, `https://x.test/${"a".repeat(40)}!`)).toBe(false);
 });
 
 test("typed answers are validated", () => {

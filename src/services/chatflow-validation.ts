@@ -217,7 +217,7 @@ export function targetingMatches(targeting: Targeting, pageUrl: string | null | 
       case "STARTS_WITH":
         return full.startsWith(r.value);
       case "MATCHES":
-        return safeRegex(r.value)?.test(full) ?? false;
+        return safeRegex(r.value)?.test(full.slice(0, MAX_MATCHED_URL)) ?? false;
     }
   };
   if (targeting.include.length && !targeting.include.some(matches)) return false;
@@ -231,8 +231,44 @@ export function targetingMatches(targeting: Targeting, pageUrl: string | null | 
 
 const stripQuery = (u: string) => u.replace(/[?#].*$/, "").replace(/\/$/, "");
 
-/** A MATCHES rule's pattern; null when it does not compile (checked when saved). */
+/** Longest page URL a MATCHES rule is tested against (longer ones are cut): bounds the work per request. */
+const MAX_MATCHED_URL = 2048;
+
+/**
+ * Whether an admin's pattern is free of the shapes that backtrack exponentially: a repeated group
+ * that itself repeats or alternates (`(a+)+`, `(a|aa)*`) and backreferences. The widget query that
+ * runs these patterns is public, and one catastrophic pattern would stall every tenant's requests.
+ */
+export function isLinearPattern(pattern: string): boolean {
+  if (/\\[1-9]|\\k</.test(pattern)) return false;
+  const groups: { risky: boolean }[] = [];
+  let justClosed: { risky: boolean } | null = null;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      i++;
+      justClosed = null;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    const quantifier = c === "*" || c === "+" || (c === "{" && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)));
+    if (quantifier && justClosed?.risky) return false;
+    if (quantifier || c === "|") for (const g of groups) g.risky = true;
+    justClosed = null;
+    if (c === "[") inClass = true;
+    else if (c === "(") groups.push({ risky: false });
+    else if (c === ")") justClosed = groups.pop() ?? null;
+  }
+  return true;
+}
+
+/** A MATCHES rule's pattern; null when it does not compile or could backtrack without bound (checked when saved). */
 export function safeRegex(pattern: string): RegExp | null {
+  if (pattern.length > 300 || !isLinearPattern(pattern)) return null;
   try {
     return new RegExp(pattern);
   } catch {
@@ -247,7 +283,7 @@ export function parseTargeting(raw: unknown, root: string[] = ["input", "targeti
   const errors: FieldError[] = [];
   for (const list of ["include", "exclude"] as const) {
     parsed.data[list].forEach((r, i) => {
-      if (r.match === "MATCHES" && !safeRegex(r.value)) errors.push({ path: [...root, list, String(i), "value"], message: "Not a valid regular expression" });
+      if (r.match === "MATCHES" && !safeRegex(r.value)) errors.push({ path: [...root, list, String(i), "value"], message: "Not a valid regular expression, or one that could backtrack without bound (a repeated group that repeats or alternates, a backreference, over 300 characters)" });
     });
   }
   if (errors.length) throw new ValidationError(errors);
