@@ -199,7 +199,7 @@ describe("a support bot driven through the visitor API", () => {
     expect(seen.map((r) => r.visitorMessageAdded.text)).toEqual(["Hi! I'm the support bot.", "What's your name?", "Thanks Marie! What's your email?"]);
     expect(seen.every((r) => r.visitorMessageAdded.senderType === "BOT")).toBe(true);
     // The agents (subscribed to the inbox from here on) see the visitor's message and the bot's answer, in order.
-    await eventually(() => expect(agents.results.filter((r) => r.messageAdded.conversation.id === toGlobalId("Conversation", conversationId)).length).toBeGreaterThanOrEqual(2));
+    await eventually(async () => expect(agents.results.filter((r) => r.messageAdded.conversation.id === toGlobalId("Conversation", conversationId)).length).toBeGreaterThanOrEqual(2));
     const live = agents.results.filter((r) => r.messageAdded.conversation.id === toGlobalId("Conversation", conversationId));
     expect(live.map((r) => r.messageAdded.text)).toEqual(["Marie", "Thanks Marie! What's your email?"]);
     visitor.dispose();
@@ -283,7 +283,7 @@ describe("Facebook Messenger", () => {
     const flows = (await (await admin()).request(CfListDocument, { channelId })).chatflows;
     expect(flows).toEqual([expect.objectContaining({ kind: "LIVE_CHAT", published: true, isDefault: true, greeting: "Hi from the shop", instantReply: "Thanks, {{contact.firstName|friend}}! We reply within the hour." })]);
     // The greeting goes to the page's Messenger profile.
-    await eventually(() => expect(graph.profileRequests.some((p) => p.json.greeting?.[0]?.text === "Hi from the shop")).toBe(true));
+    await eventually(async () => expect(graph.profileRequests.some((p) => p.json.greeting?.[0]?.text === "Hi from the shop")).toBe(true));
 
     const psid = `PSID-${randomBytes(4).toString("hex")}`;
     const before = graph.requests.length;
