@@ -423,7 +423,11 @@ function boot() {
 
   void loadChatflow(base, channelId).then((found) => {
     flow = found;
-    if (found) watchTrigger(found, () => ((flowShown = true), render()));
+    if (found)
+      watchTrigger(found, () => {
+        flowShown = true;
+        render();
+      });
   });
   void refreshConfig().then(() => {
     watchSettings();
