@@ -226,11 +226,12 @@ describe("statements per request", () => {
   // The side panel's previousConversations is a list of its own (one statement more): its rows
   // depend on the conversation's id, which a nested Prisma selection cannot express.
   test("a conversation with its side panel: at most 3; tickets and contacts pages: at most 2 statements", async () => {
-    for (const [query, variables, most] of [
+    const cases: [string, Record<string, unknown>, number][] = [
       [DETAIL, { id: conversationIds[0] }, 3],
       [TICKETS, { first: 10 }, 2],
       [CONTACTS, { first: 10, search: "Customer" }, 2],
-    ] as const) {
+    ];
+    for (const [query, variables, most] of cases) {
       await t.client(token).request(query, variables);
       const { statements } = await countStatements(() => t.client(token).request(query, variables));
       expect(statements.length, statements.join("\n---\n")).toBeLessThanOrEqual(most);
