@@ -17,6 +17,8 @@ import { chatSettings } from "../src/services/channel-settings.js";
 import { createTestAccount, createTestUser, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createInbox } from "./support/conversation-fixtures.js";
 import { record } from "./support/subscriptions.js";
+import { hubFor } from "../src/realtime/hub.js";
+import { heldSubscriptionSlots } from "../src/realtime/limits.js";
 
 let t: TestServer;
 let acc: TestAccount;
@@ -134,6 +136,17 @@ describe("typing indicators", () => {
     watch.dispose();
     agentWatch.dispose();
     late.dispose();
+  });
+
+  test("leaving a typing subscription frees its account feed listener and its slot at once, with no signal arriving after", async () => {
+    const { chat } = await chatWith([acc.agent.id]);
+    const hub = hubFor(t.server.services.pubsub);
+    const before = { listeners: hub.size.listeners, slots: heldSubscriptionSlots() };
+    const watch = record(t.ws(await t.tokenFor(acc.agent)), TypingChangedDocument, { conversationId: chat.conversationId });
+    await liveOnce(watch, () => t.client(chat.visitorToken).request(TypingVisitorSetDocument, { typing: true }));
+    expect(hub.size.listeners).toBeGreaterThan(before.listeners);
+    watch.dispose();
+    await expect.poll(() => ({ listeners: hub.size.listeners, slots: heldSubscriptionSlots() })).toEqual(before);
   });
 
   test("typing needs a caller of the right kind", async () => {

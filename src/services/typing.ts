@@ -42,16 +42,47 @@ export async function setVisitorTyping(ctx: VisitorContext, input: { typing: boo
   return s;
 }
 
-/** The account's typing signals that `accept` lets through, until the subscriber leaves. */
+/**
+ * The account's typing signals that `accept` lets through, until the subscriber leaves. A plain
+ * iterator rather than an async generator: a generator waiting for the next signal would run its
+ * cleanup only when one arrives, while this ends the pubsub subscription at once on return().
+ */
 function typingStream(ctx: AgentContext | VisitorContext, accept: (s: TypingSignal) => boolean, onEnd: () => void): AsyncIterable<TypingSignal> {
-  const source = ctx.pubsub.subscribe("account:typing", ctx.accountId);
   return {
-    async *[Symbol.asyncIterator]() {
-      try {
-        for await (const s of source) if (accept(s)) yield s;
-      } finally {
+    [Symbol.asyncIterator]() {
+      const source = ctx.pubsub.subscribe("account:typing", ctx.accountId)[Symbol.asyncIterator]();
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
         onEnd();
-      }
+      };
+      const done = { done: true as const, value: undefined };
+      return {
+        async next(): Promise<IteratorResult<TypingSignal>> {
+          for (;;) {
+            const r = await source.next();
+            if (r.done) {
+              end();
+              return done;
+            }
+            if (accept(r.value)) return { done: false, value: r.value };
+          }
+        },
+        async return(): Promise<IteratorResult<TypingSignal>> {
+          end();
+          await source.return?.();
+          return done;
+        },
+        async throw(err?: unknown): Promise<IteratorResult<TypingSignal>> {
+          end();
+          await source.return?.();
+          throw err;
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
     },
   };
 }
