@@ -3,7 +3,7 @@ import { COMMON_ERRORS } from "../schema/errors.js";
 import { fromGlobalId } from "../schema/ids.js";
 import { PublishInboundMessageInput, PublishInboundMessageResult } from "../schema/message.js";
 import { ChannelOffError } from "../services/errors.js";
-import { publishInboundMessage } from "../services/intake.js";
+import { publishInboundMessage } from "../services/partner-intake.js";
 
 builder.mutationFields((t) => ({
   publishInboundMessage: t.withAuth({ partner: true }).field({
