@@ -2,6 +2,7 @@ import { queryFromInfo } from "@pothos/plugin-prisma";
 import { builder } from "../schema/builder.js";
 import { COMMON_ERRORS } from "../schema/errors.js";
 import { fromGlobalId } from "../schema/ids.js";
+import { toConversationFilter } from "../schema/conversation-filter.js";
 import {
   AssignConversationInput,
   ConversationFilter,
@@ -25,19 +26,10 @@ builder.queryFields((t) => ({
         search: t.arg.string({ description: "Full-text query in websearch syntax (e.g. `refund -paypal \"order 42\"`) over message texts, subject and contact." }),
       },
       resolve: async (_root, args, ctx, info) => {
-        const f = args.filter;
         const { nodes, hasNextPage, hasPreviousPage } = await listConversations(
           ctx,
           {
-            filter: f && {
-              inboxId: f.inboxId ? fromGlobalId(f.inboxId, "Inbox") : null,
-              channelId: f.channelId ? fromGlobalId(f.channelId, "Channel") : null,
-              status: f.status,
-              assigneeId: f.assigneeId ? fromGlobalId(f.assigneeId, "User") : null,
-              unassigned: f.unassigned,
-              from: f.from,
-              to: f.to,
-            },
+            filter: toConversationFilter(args.filter),
             search: args.search,
             first: args.first,
             after: args.after != null ? decodeConversationCursor(args.after, "after") : null,

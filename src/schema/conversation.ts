@@ -8,13 +8,10 @@ import "./contact.js";
 import { TicketObject } from "./ticket.js";
 import { MessageObject } from "./message.js";
 
-export const ConversationStatusEnum = builder.enumType("ConversationStatus", {
-  description: "Whether a conversation still needs the team.",
-  values: {
-    OPEN: { description: "Waiting on the team or in progress; a new customer message keeps it open." },
-    CLOSED: { description: "Done (closedAt is set); reopen it with setConversationStatus." },
-  } as const,
-});
+import { ConversationStatusEnum } from "./conversation-status.js";
+
+export { ConversationFilter } from "./conversation-filter.js";
+export { ConversationStatusEnum };
 
 export const ConversationObject = builder.prismaNode("Conversation", {
   id: { field: "id" },
@@ -74,19 +71,6 @@ export const ConversationObject = builder.prismaNode("Conversation", {
       args: { first: t.arg.int({ description: "At most 100; default 20." }) },
       resolve: (query, conversation, args, ctx) => (ctx.kind !== "agent" ? [] : listPreviousConversations(ctx, conversation, args.first, query)),
     }),
-  }),
-});
-
-export const ConversationFilter = builder.inputType("ConversationFilter", {
-  description: "Narrows `conversations`; every given field must match (absent fields do not filter).",
-  fields: (t) => ({
-    inboxId: t.id({ description: "Only this inbox (or the help desk's id); one the caller cannot see gives an empty page." }),
-    channelId: t.id({ description: "Only conversations started on this channel." }),
-    status: t.field({ type: ConversationStatusEnum, description: "Only OPEN or only CLOSED conversations." }),
-    assigneeId: t.id({ description: "Only conversations assigned to this user." }),
-    unassigned: t.boolean({ description: "Only conversations without an assignee (ignored with assigneeId)." }),
-    from: t.field({ type: "DateTime", description: "Latest activity at or after." }),
-    to: t.field({ type: "DateTime", description: "Latest activity before." }),
   }),
 });
 

@@ -8,21 +8,11 @@ import { queueChatTranscript } from "./chat-transcript.js";
 import { recordTicketEvent } from "./ticket-events.js";
 import { visibleInboxWhere } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
+import { conversationFilterWhere, type ConversationFilter } from "./conversation-filter.js";
+
+export type { ConversationFilter };
 
 type Tx = Prisma.TransactionClient;
-
-export interface ConversationFilter {
-  inboxId?: string | null;
-  channelId?: string | null;
-  status?: ConversationStatus | null;
-  assigneeId?: string | null;
-  /** true: only conversations without an assignee (ignored when assigneeId is given). */
-  unassigned?: boolean | null;
-  /** Latest activity at or after this instant. */
-  from?: Date | null;
-  /** Latest activity before this instant. */
-  to?: Date | null;
-}
 
 /** A position in the (lastActivityAt desc, id desc) order. */
 export interface ConversationCursor {
@@ -88,16 +78,9 @@ export async function listConversations(
   query: ConversationQuery = {},
 ) {
   const { backward, size } = pageDirection(args);
-  const f = args.filter ?? {};
   // The page, its visibility check (compiled from visibleInboxWhere) and the caller's selection
   // with every relation: one statement (src/db/read-sql.ts).
-  const where: Prisma.ConversationWhereInput = { accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) };
-  if (f.inboxId) where.inboxId = f.inboxId;
-  if (f.channelId) where.channelId = f.channelId;
-  if (f.status) where.status = f.status;
-  if (f.assigneeId) where.assigneeId = f.assigneeId;
-  else if (f.unassigned) where.assigneeId = null;
-  if (f.from || f.to) where.lastActivityAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
+  const where = conversationFilterWhere(ctx, args.filter ?? {});
   const term = searchTerm(args.search);
   const extra = (a: string) => {
     const t = Prisma.raw(`"${a}"`);

@@ -1,0 +1,37 @@
+import type { Prisma, ConversationStatus } from "../generated/prisma/client.js";
+import type { AgentContext } from "../context.js";
+import { visibleInboxWhere } from "./access.js";
+
+/**
+ * What the conversation list can be narrowed by: the one filter `conversations(filter:)`, saved
+ * views and view counts share. Add a criterion here (and to the GraphQL input in
+ * src/schema/conversation-filter.ts) and every one of them knows it.
+ */
+export interface ConversationFilter {
+  inboxId?: string | null;
+  channelId?: string | null;
+  status?: ConversationStatus | null;
+  assigneeId?: string | null;
+  /** true: only conversations without an assignee (ignored when assigneeId is given). */
+  unassigned?: boolean | null;
+  /** Latest activity at or after this instant. */
+  from?: Date | null;
+  /** Latest activity before this instant. */
+  to?: Date | null;
+}
+
+/**
+ * The Prisma filter of the caller's conversations narrowed by `f`: the account and the inboxes the
+ * caller can see (src/services/access.ts) always, then every given criterion. The read path
+ * (src/db/read-sql.ts) compiles it into its one statement.
+ */
+export function conversationFilterWhere(ctx: AgentContext, f: ConversationFilter = {}): Prisma.ConversationWhereInput {
+  const where: Prisma.ConversationWhereInput = { accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) };
+  if (f.inboxId) where.inboxId = f.inboxId;
+  if (f.channelId) where.channelId = f.channelId;
+  if (f.status) where.status = f.status;
+  if (f.assigneeId) where.assigneeId = f.assigneeId;
+  else if (f.unassigned) where.assigneeId = null;
+  if (f.from || f.to) where.lastActivityAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
+  return where;
+}
