@@ -26,7 +26,7 @@ export const ContactObject = builder.prismaNode("Contact", {
       authScopes: { agent: true },
       description: "The contact's conversations in inboxes the caller can see, latest activity first.",
       query: (_args, ctx) => ({
-        where: ctx.kind === "agent" ? { inbox: visibleInboxWhere(ctx) } : { id: { in: [] } },
+        where: ctx.kind === "agent" ? { inbox: visibleInboxWhere(ctx), mergedIntoId: null } : { id: { in: [] } },
         orderBy: [{ lastActivityAt: "desc" as const }, { id: "desc" as const }],
       }),
     }, { fields: (c) => ({ totalCount: c.int({ ...totalCountOptions, description: "How many of the contact's conversations the caller can see, whatever the page." }) }) }),

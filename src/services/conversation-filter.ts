@@ -18,6 +18,8 @@ export interface ConversationFilter {
   from?: Date | null;
   /** Latest activity before this instant. */
   to?: Date | null;
+  /** Only conversations carrying every one of these labels. */
+  labelIds?: string[] | null;
 }
 
 /**
@@ -26,12 +28,15 @@ export interface ConversationFilter {
  * (src/db/read-sql.ts) compiles it into its one statement.
  */
 export function conversationFilterWhere(ctx: AgentContext, f: ConversationFilter = {}): Prisma.ConversationWhereInput {
-  const where: Prisma.ConversationWhereInput = { accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) };
+  // mergedIntoId: a conversation merged into another is a tombstone (src/services/merge.ts), never listed.
+  const where: Prisma.ConversationWhereInput = { accountId: ctx.accountId, inbox: visibleInboxWhere(ctx), mergedIntoId: null };
   if (f.inboxId) where.inboxId = f.inboxId;
   if (f.channelId) where.channelId = f.channelId;
   if (f.status) where.status = f.status;
   if (f.assigneeId) where.assigneeId = f.assigneeId;
   else if (f.unassigned) where.assigneeId = null;
+  // One EXISTS per label (read-sql compiles `some`); AND keeps any other criterion's AND list.
+  if (f.labelIds?.length) where.AND = [...[where.AND ?? []].flat(), ...f.labelIds.map((labelId) => ({ labelLinks: { some: { labelId } } }))];
   if (f.from || f.to) where.lastActivityAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
   return where;
 }

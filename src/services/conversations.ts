@@ -121,7 +121,8 @@ export async function loadConversation(ctx: AgentContext, id: string, query: Con
 
 /** A conversation of a visible inbox, loaded with `tx` (or the context's client); NotFoundError otherwise. */
 export async function findVisibleConversation(db: Tx, ctx: AgentContext, id: string) {
-  const conversation = await db.conversation.findFirst({ where: { id, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) } });
+  // A merged conversation (a tombstone, src/services/merge.ts) takes no writes: its messages live in the target.
+  const conversation = await db.conversation.findFirst({ where: { id, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx), mergedIntoId: null } });
   if (!conversation) throw new NotFoundError("Conversation", id);
   return conversation;
 }
@@ -133,36 +134,39 @@ export async function findVisibleConversation(db: Tx, ctx: AgentContext, id: str
  * (an admin, or a member directly or through a team): assignment never grants access, so anyone
  * else is refused with a ValidationError on input.assigneeId naming them.
  */
-export async function assignConversation(ctx: AgentContext, input: { conversationId: string; assigneeId: string | null }) {
-  return transactionWithEvents(ctx.prisma, async (tx) => {
-    const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
-    if (input.assigneeId) {
-      const user = await tx.user.findFirst({ where: { id: input.assigneeId, accountId: ctx.accountId, removedAt: null } });
-      if (!user) throw ValidationError.field("input.assigneeId", "Unknown user");
-      // What the assignee could see, by the rule every read goes through.
-      const seen = await tx.inbox.findFirst({ where: { AND: [{ id: conversation.inboxId }, visibleInboxWhere({ ...ctx, user })] }, select: { id: true } });
-      if (!seen) {
-        const inbox = await tx.inbox.findFirst({ where: { accountId: ctx.accountId, id: conversation.inboxId }, select: { name: true } });
-        const who = `${[user.firstName, user.lastName].filter(Boolean).join(" ")} (${user.email})`;
-        throw ValidationError.field("input.assigneeId", `${who} is not a member of the inbox "${inbox?.name ?? ""}" and could not see this conversation: add them to the inbox first`);
-      }
+export function assignConversation(ctx: AgentContext, input: { conversationId: string; assigneeId: string | null }) {
+  return transactionWithEvents(ctx.prisma, (tx) => assignConversationInTx(tx, ctx, input));
+}
+
+/** assignConversation in the caller's transaction (bulk actions run several changes in one). */
+export async function assignConversationInTx(tx: Tx, ctx: AgentContext, input: { conversationId: string; assigneeId: string | null }) {
+  const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
+  if (input.assigneeId) {
+    const user = await tx.user.findFirst({ where: { id: input.assigneeId, accountId: ctx.accountId, removedAt: null } });
+    if (!user) throw ValidationError.field("input.assigneeId", "Unknown user");
+    // What the assignee could see, by the rule every read goes through.
+    const seen = await tx.inbox.findFirst({ where: { AND: [{ id: conversation.inboxId }, visibleInboxWhere({ ...ctx, user })] }, select: { id: true } });
+    if (!seen) {
+      const inbox = await tx.inbox.findFirst({ where: { accountId: ctx.accountId, id: conversation.inboxId }, select: { name: true } });
+      const who = `${[user.firstName, user.lastName].filter(Boolean).join(" ")} (${user.email})`;
+      throw ValidationError.field("input.assigneeId", `${who} is not a member of the inbox "${inbox?.name ?? ""}" and could not see this conversation: add them to the inbox first`);
     }
-    if (conversation.assigneeId === input.assigneeId) return conversation;
-    const updated = await tx.conversation.update({
-      where: { id: conversation.id },
-      data: { assigneeId: input.assigneeId, assignedAt: input.assigneeId ? new Date() : null },
-    });
-    await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: updated.inboxId, payload: { conversationId: updated.id, reason: "assignment" } }]);
-    // The ticket owner follows the conversation when they were the same person.
-    const ticket = await followConversationOwner(tx, {
-      accountId: ctx.accountId,
-      conversationId: updated.id,
-      previousAssigneeId: conversation.assigneeId,
-      newAssigneeId: input.assigneeId,
-    });
-    if (ticket) await recordTicketEvent(tx, ctx.accountId, ticket.id, "ticket.updated", "owner followed the conversation");
-    return updated;
+  }
+  if (conversation.assigneeId === input.assigneeId) return conversation;
+  const updated = await tx.conversation.update({
+    where: { id: conversation.id },
+    data: { assigneeId: input.assigneeId, assignedAt: input.assigneeId ? new Date() : null },
   });
+  await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: updated.inboxId, payload: { conversationId: updated.id, reason: "assignment" } }]);
+  // The ticket owner follows the conversation when they were the same person.
+  const ticket = await followConversationOwner(tx, {
+    accountId: ctx.accountId,
+    conversationId: updated.id,
+    previousAssigneeId: conversation.assigneeId,
+    newAssigneeId: input.assigneeId,
+  });
+  if (ticket) await recordTicketEvent(tx, ctx.accountId, ticket.id, "ticket.updated", "owner followed the conversation");
+  return updated;
 }
 
 /**
@@ -170,19 +174,22 @@ export async function assignConversation(ctx: AgentContext, input: { conversatio
  * Closing a chat queues its transcript to the visitor's known address, unless one was already sent
  * after its latest message (the visitor ended the chat first).
  */
-export async function setConversationStatus(ctx: AgentContext, input: { conversationId: string; status: ConversationStatus }) {
-  return transactionWithEvents(ctx.prisma, async (tx) => {
-    const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
-    if (conversation.status === input.status) return conversation;
-    const updated = await tx.conversation.update({
-      where: { id: conversation.id },
-      data: { status: input.status, closedAt: input.status === "CLOSED" ? new Date() : null },
-    });
-    await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: updated.inboxId, payload: { conversationId: updated.id, reason: "status" } }]);
-    // An agent closing a chat ends it for the visitor too: they get the transcript, once.
-    if (input.status === "CLOSED") await queueChatTranscript(tx, ctx.config, { accountId: ctx.accountId, conversationId: updated.id, unlessCurrent: true });
-    return updated;
+export function setConversationStatus(ctx: AgentContext, input: { conversationId: string; status: ConversationStatus }) {
+  return transactionWithEvents(ctx.prisma, (tx) => setConversationStatusInTx(tx, ctx, input));
+}
+
+/** setConversationStatus in the caller's transaction (bulk actions run several changes in one). */
+export async function setConversationStatusInTx(tx: Tx, ctx: AgentContext, input: { conversationId: string; status: ConversationStatus }) {
+  const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
+  if (conversation.status === input.status) return conversation;
+  const updated = await tx.conversation.update({
+    where: { id: conversation.id },
+    data: { status: input.status, closedAt: input.status === "CLOSED" ? new Date() : null },
   });
+  await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: updated.inboxId, payload: { conversationId: updated.id, reason: "status" } }]);
+  // An agent closing a chat ends it for the visitor too: they get the transcript, once.
+  if (input.status === "CLOSED") await queueChatTranscript(tx, ctx.config, { accountId: ctx.accountId, conversationId: updated.id, unlessCurrent: true });
+  return updated;
 }
 
 /**
@@ -193,7 +200,7 @@ export function listPreviousConversations(ctx: AgentContext, conversation: { id:
   if (!conversation.contactId) return Promise.resolve([]);
   return readMany<Conversation>(ctx.prisma, "Conversation", {
     ...query,
-    where: { accountId: ctx.accountId, contactId: conversation.contactId, id: { not: conversation.id }, inbox: visibleInboxWhere(ctx) },
+    where: { accountId: ctx.accountId, contactId: conversation.contactId, id: { not: conversation.id }, inbox: visibleInboxWhere(ctx), mergedIntoId: null },
     orderBy: [{ lastActivityAt: "desc" }, { id: "desc" }],
     take: Math.min(Math.max(first ?? 20, 0), 100),
   });

@@ -10,6 +10,7 @@ import { createTicketForConversation, mayCreateAutomaticTicket } from "./ticket-
 import { searchableText } from "./search.js";
 import { recordIntake } from "../metrics.js";
 import { chatflowOnInbound, type EngineOptions } from "./chatflow-engine.js";
+import { followMergedThread } from "./merge.js";
 
 /**
  * Intake writes through `pg` directly (sqlTransaction): every statement below is raw SQL, and a
@@ -173,11 +174,12 @@ function threadLock(channelId: string, threadKey: string): bigint {
  */
 async function findThread(tx: Tx, accountId: string, channelId: string, threadKey: string, locked: boolean): Promise<Thread | undefined> {
   const read = async () => {
-    const [thread] = await tx.$queryRaw<Thread[]>`
-      SELECT id, "inboxId", status::text AS status, "contactId", "ticketId" FROM "Conversation"
+    // A merged conversation (a tombstone) keeps its key: its thread continues in the merge target.
+    const [thread] = await tx.$queryRaw<(Thread & Pick<Conversation, "mergedIntoId">)[]>`
+      SELECT id, "inboxId", status::text AS status, "contactId", "ticketId", "mergedIntoId" FROM "Conversation"
        WHERE "accountId" = ${accountId} AND "channelId" = ${channelId} AND "threadKey" = ${threadKey}
-       ORDER BY status ASC, "lastActivityAt" DESC LIMIT 1 FOR UPDATE`;
-    return thread;
+       ORDER BY "mergedIntoId" IS NOT NULL, status ASC, "lastActivityAt" DESC LIMIT 1 FOR UPDATE`;
+    return thread && followMergedThread(tx, accountId, thread);
   };
   const thread = await read();
   if (thread || locked) return thread;

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.js";
 import { sqlQuery } from "../../db/sql.js";
+import { mergedEmailThread } from "../../services/merge.js";
 
 /**
  * The thread an inbound email belongs to: the threadKey of the conversation holding a message
@@ -15,7 +16,8 @@ export async function findEmailThread(prisma: PrismaClient, accountId: string, c
       JOIN "Message" m ON m."accountId" = ${accountId} AND m."channelId" = ${channelId} AND m."externalId" = t.id
       JOIN "Conversation" c ON c."accountId" = m."accountId" AND c.id = m."conversationId" AND c."channelId" = ${channelId} AND c."threadKey" IS NOT NULL
      ORDER BY t.n LIMIT 1`);
-  return hit?.threadKey ?? null;
+  // None: the message answered may have moved, by a merge, into a conversation of another channel.
+  return hit?.threadKey ?? mergedEmailThread(prisma, accountId, channelId, threadIds);
 }
 
 /** A new Message-ID for an outgoing email, on the configured domain. */
