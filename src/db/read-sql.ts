@@ -325,28 +325,46 @@ export const readPath = { compiled: true };
  * The statement readMany runs, for tests and EXPLAIN. `extra` are further conditions in SQL over
  * the row alias `r0` (search, keyset bounds), ANDed with `args.where`.
  */
-export function compileFindMany(model: string, args: FindManyArgs, extra: (alias: string) => Prisma.Sql[] = () => []): Prisma.Sql {
+export function compileFindMany(model: string, args: FindManyArgs, extra: (alias: string) => Prisma.Sql[] = () => [], computed: Computed = {}): Prisma.Sql {
   const c = new Compiler();
   const a = "r0";
   const { table, order } = c.rows(model, args, a, extra(a));
-  return Prisma.sql`SELECT ${c.object(model, { select: args.select, include: args.include } as Record<string, unknown>, a)} AS j FROM ${table} ${order}`;
+  const more = Object.entries(computed).map(([key, sql]) => Prisma.sql`${Prisma.raw(`'${key.replace(/'/g, "")}'`)}, ${sql(a)}`);
+  const k = more.length ? Prisma.sql`, json_build_object(${Prisma.join(more, ", ")}) AS k` : Prisma.empty;
+  return Prisma.sql`SELECT ${c.object(model, { select: args.select, include: args.include } as Record<string, unknown>, a)} AS j${k} FROM ${table} ${order}`;
+}
+
+/**
+ * Values the read path adds to each root row beside Prisma's shape: key -> an SQL expression over
+ * the row alias (e.g. the caller's unread count). Prisma cannot express them, so the fallback
+ * leaves them out and the field that reads one computes it itself when it is missing.
+ */
+export type Computed = Record<string, (alias: string) => Prisma.Sql>;
+
+/**
+ * A Prisma `where` of `model` compiled to an SQL condition over the row alias `alias` (use an
+ * alias that is not `r` + digits: those name the compiler's subqueries). Throws UnsupportedQuery
+ * for what the compiler does not know.
+ */
+export function compileWhere(model: string, where: unknown, alias: string): Prisma.Sql {
+  return new Compiler().where(model, where, alias);
 }
 
 /**
  * `prisma[model].findMany(args)` in one SQL statement (see the top of this file). With `extra`
  * SQL conditions the Prisma fallback first picks the ids in SQL, then loads them with Prisma.
  */
-export async function readMany<T = Record<string, unknown>>(prisma: PrismaClient, model: string, args: FindManyArgs, extra?: (alias: string) => Prisma.Sql[]): Promise<T[]> {
+export async function readMany<T = Record<string, unknown>>(prisma: PrismaClient, model: string, args: FindManyArgs, extra?: (alias: string) => Prisma.Sql[], computed?: Computed): Promise<T[]> {
   let sql: Prisma.Sql;
   if (!readPath.compiled) return fallback<T>(prisma, model, args, extra);
   try {
-    sql = compileFindMany(model, args, extra);
+    sql = compileFindMany(model, args, extra, computed);
   } catch (err) {
     if (!(err instanceof UnsupportedQuery)) throw err;
     return fallback<T>(prisma, model, args, extra);
   }
-  const rows = await sqlQuery<{ j: Record<string, unknown> }>(prisma, sql);
-  return rows.map((r) => hydrate(model, r.j) as T);
+  const rows = await sqlQuery<{ j: Record<string, unknown>; k?: Record<string, unknown> }>(prisma, sql);
+  return rows.map((r) => (r.k ? Object.assign(hydrate(model, r.j), r.k) : hydrate(model, r.j)) as T);
 }
 
 async function fallback<T>(prisma: PrismaClient, model: string, args: FindManyArgs, extra?: (alias: string) => Prisma.Sql[]): Promise<T[]> {

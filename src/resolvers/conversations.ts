@@ -14,6 +14,8 @@ import {
 } from "../schema/conversation.js";
 import { assignConversation, decodeConversationCursor, encodeConversationCursor, listConversations, setConversationStatus } from "../services/conversations.js";
 import { setAvailability } from "../services/availability.js";
+import { findView, viewFilter } from "../services/views.js";
+import { filterDecoder } from "../schema/view.js";
 
 builder.queryFields((t) => ({
   conversations: t.withAuth({ agent: true }).connection(
@@ -23,6 +25,7 @@ builder.queryFields((t) => ({
         "Conversations of the inboxes the caller can see, latest activity first; `search` is a full-text query (websearch syntax) over messages, subject and contact. Pages forwards with `first`/`after` or backwards with `last`/`before` (default 20, at most 100; 0 gives an empty page with its pageInfo).",
       args: {
         filter: t.arg({ type: ConversationFilter, description: "Inbox, channel, status, assignee and date filters." }),
+        viewId: t.arg.id({ description: "Only what this view (one the caller sees; see `views`) shows; combined with `filter` when both are given (both apply)." }),
         search: t.arg.string({ description: "Full-text query in websearch syntax (e.g. `refund -paypal \"order 42\"`) over message texts, subject and contact." }),
       },
       resolve: async (_root, args, ctx, info) => {
@@ -30,6 +33,7 @@ builder.queryFields((t) => ({
           ctx,
           {
             filter: toConversationFilter(args.filter),
+            viewFilter: args.viewId ? viewFilter(ctx, await findView(ctx, fromGlobalId(args.viewId, "View")), filterDecoder(info.schema)) : null,
             search: args.search,
             first: args.first,
             after: args.after != null ? decodeConversationCursor(args.after, "after") : null,

@@ -1,6 +1,6 @@
 import { builder } from "../schema/builder.js";
 import { COMMON_ERRORS } from "../schema/errors.js";
-import { fromGlobalId } from "../schema/ids.js";
+import { fromGlobalId, fromGlobalIds } from "../schema/ids.js";
 import { AddCommentInput, MessageResult, ReplyInput, UpdateDeliveryStatusInput } from "../schema/message.js";
 import { ChannelOffError, ConflictError, MessagingWindowClosedError } from "../services/errors.js";
 import { addComment, reply, type ReplyInput as ReplyData } from "../services/replies.js";
@@ -33,7 +33,7 @@ builder.mutationFields((t) => ({
     description: "Adds an internal comment: agents only, never delivered to the customer or a partner.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "AddCommentPayload" } },
     args: { input: t.arg({ type: AddCommentInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
-    resolve: async (_root, { input }, ctx) => ({ messageId: (await addComment(ctx, { conversationId: fromGlobalId(input.conversationId, "Conversation"), text: input.text })).id }),
+    resolve: async (_root, { input }, ctx) => ({ messageId: (await addComment(ctx, { conversationId: fromGlobalId(input.conversationId, "Conversation"), text: input.text, mentionUserIds: fromGlobalIds(input.mentionUserIds, "User", ["input", "mentionUserIds"]) })).id }),
   }),
   updateDeliveryStatus: t.withAuth({ partner: true }).field({
     type: MessageResult,

@@ -17,6 +17,7 @@ export const ConversationFilter = builder.inputType("ConversationFilter", {
     unassigned: t.boolean({ description: "Only conversations without an assignee (ignored with assigneeId)." }),
     from: t.field({ type: "DateTime", description: "Latest activity at or after." }),
     to: t.field({ type: "DateTime", description: "Latest activity before." }),
+    mentionsMe: t.boolean({ description: "Only conversations with a comment that mentions the caller (read or not; the MENTIONS view counts the unread ones)." }),
   }),
 });
 
@@ -31,5 +32,6 @@ export function toConversationFilter(f: typeof ConversationFilter.$inferInput | 
     unassigned: f.unassigned,
     from: f.from,
     to: f.to,
+    mentionsMe: f.mentionsMe,
   };
 }

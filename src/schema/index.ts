@@ -62,3 +62,5 @@ import "../resolvers/calls.js";
 import "./typing.js";
 import "../resolvers/typing.js";
 import "../resolvers/account.js";
+import "./view.js";
+import "../resolvers/views.js";

@@ -143,6 +143,7 @@ export const AddCommentInput = builder.inputType("AddCommentInput", {
   fields: (t) => ({
     conversationId: t.id({ required: true, description: "A conversation the caller can see." }),
     text: t.string({ required: true, description: "The comment (plain text, not empty, at most 100,000 characters)." }),
+    mentionUserIds: t.idList({ description: "Users the comment mentions (at most 50): current users of the account who can see the conversation; anyone else is a ValidationError. They find it with `filter: { mentionsMe: true }` and the MENTIONS view, unread until they read past it." }),
   }),
 });
 

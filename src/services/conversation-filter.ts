@@ -18,6 +18,8 @@ export interface ConversationFilter {
   from?: Date | null;
   /** Latest activity before this instant. */
   to?: Date | null;
+  /** true: only conversations with a comment mentioning the caller (read or not). */
+  mentionsMe?: boolean | null;
   /** Only conversations carrying every one of these labels. */
   labelIds?: string[] | null;
 }
@@ -37,6 +39,7 @@ export function conversationFilterWhere(ctx: AgentContext, f: ConversationFilter
   else if (f.unassigned) where.assigneeId = null;
   // One EXISTS per label (read-sql compiles `some`); AND keeps any other criterion's AND list.
   if (f.labelIds?.length) where.AND = [...[where.AND ?? []].flat(), ...f.labelIds.map((labelId) => ({ labelLinks: { some: { labelId } } }))];
+  if (f.mentionsMe) where.mentions = { some: { userId: ctx.user.id } };
   if (f.from || f.to) where.lastActivityAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
   return where;
 }

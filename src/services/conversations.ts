@@ -9,6 +9,7 @@ import { recordTicketEvent } from "./ticket-events.js";
 import { visibleInboxWhere } from "./access.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 import { conversationFilterWhere, type ConversationFilter } from "./conversation-filter.js";
+import { unreadCountSql } from "./read-state.js";
 
 export type { ConversationFilter };
 
@@ -74,13 +75,14 @@ type ConversationQuery = Omit<Prisma.ConversationFindManyArgs, "where" | "orderB
  */
 export async function listConversations(
   ctx: AgentContext,
-  args: { filter?: ConversationFilter | null; search?: string | null } & ConversationPageArgs,
+  args: { filter?: ConversationFilter | null; viewFilter?: ConversationFilter | null; search?: string | null } & ConversationPageArgs,
   query: ConversationQuery = {},
 ) {
   const { backward, size } = pageDirection(args);
   // The page, its visibility check (compiled from visibleInboxWhere) and the caller's selection
   // with every relation: one statement (src/db/read-sql.ts).
-  const where = conversationFilterWhere(ctx, args.filter ?? {});
+  // A view's filter and the given one both apply (src/services/views.ts).
+  const where = args.viewFilter ? { AND: [conversationFilterWhere(ctx, args.filter ?? {}), conversationFilterWhere(ctx, args.viewFilter)] } : conversationFilterWhere(ctx, args.filter ?? {});
   const term = searchTerm(args.search);
   const extra = (a: string) => {
     const t = Prisma.raw(`"${a}"`);
@@ -102,6 +104,7 @@ export async function listConversations(
     "Conversation",
     { ...query, where, orderBy: [{ lastActivityAt: dir }, { id: dir }], take: size + 1 },
     extra,
+    { unreadCount: unreadCountSql(ctx.user.id) },
   );
   const more = picked.length > size;
   const page = picked.slice(0, size);
@@ -115,7 +118,9 @@ export async function listConversations(
 
 /** A conversation of a visible inbox with the caller's selection, in one statement; null when hidden or missing. */
 export async function loadConversation(ctx: AgentContext, id: string, query: ConversationQuery = {}): Promise<Conversation | null> {
-  const [row] = await readMany<Conversation>(ctx.prisma, "Conversation", { ...query, where: { id, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) }, take: 1 });
+  const [row] = await readMany<Conversation>(ctx.prisma, "Conversation", { ...query, where: { id, accountId: ctx.accountId, inbox: visibleInboxWhere(ctx) }, take: 1 }, undefined, {
+    unreadCount: unreadCountSql(ctx.user.id),
+  });
   return row ?? null;
 }
 

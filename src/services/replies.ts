@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
+import { advanceOwnReadPosition } from "./read-state.js";
+import { recordMentions } from "./mentions.js";
 import { z } from "zod";
 import type { Channel, ChannelApp, Conversation, Contact, Message, Prisma } from "../generated/prisma/client.js";
 import type { AgentContext } from "../context.js";
@@ -290,6 +292,7 @@ export async function sendReply(tx: Tx, ctx: AgentContext, input: ReplyInput): P
       search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${data.text ?? ""})
     WHERE "accountId" = ${ctx.accountId} AND id = ${conversation.id}`;
   await agentTookOver(tx, ctx.accountId, conversation.id, now);
+  await advanceOwnReadPosition(tx, ctx.accountId, ctx.user.id, conversation.id, message);
   if (data.idempotencyKey) {
     await tx.idempotencyKey.update({ where: { accountId_key: { accountId: ctx.accountId, key: data.idempotencyKey } }, data: { response: { messageId: message.id } } });
   }
@@ -307,15 +310,18 @@ export function reply(ctx: AgentContext, input: ReplyInput): Promise<Message> {
 
 /**
  * Adds an internal comment (kind COMMENT) that only agents see: never delivered to the customer or
- * a partner (no delivery row, no delivery status), and not a first response.
+ * a partner (no delivery row, no delivery status), and not a first response. `mentionUserIds`:
+ * users it mentions (src/services/mentions.ts); the author's read position moves to it.
  */
-export async function addComment(ctx: AgentContext, input: { conversationId: string; text: string }): Promise<Message> {
+export async function addComment(ctx: AgentContext, input: { conversationId: string; text: string; mentionUserIds?: string[] | null }): Promise<Message> {
   const text = parseInput(z.object({ text: z.string().trim().min(1, "Must not be empty").max(100_000) }), { text: input.text }).text;
   return transactionWithEvents(ctx.prisma, async (tx) => {
     const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
     const message = await tx.message.create({
       data: { accountId: ctx.accountId, conversationId: conversation.id, channelId: conversation.channelId, direction: "OUTBOUND", kind: "COMMENT", senderType: "AGENT", authorId: ctx.user.id, text },
     });
+    await recordMentions(tx, ctx, conversation, message, input.mentionUserIds ?? []);
+    await advanceOwnReadPosition(tx, ctx.accountId, ctx.user.id, conversation.id, message);
     await tx.$executeRaw`UPDATE "Conversation" SET search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${text}) WHERE "accountId" = ${ctx.accountId} AND id = ${conversation.id}`;
     await recordEvents(tx, ctx.accountId, [{ type: "message.added", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, messageId: message.id } }]);
     return message;
