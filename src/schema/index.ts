@@ -64,3 +64,7 @@ import "../resolvers/typing.js";
 import "../resolvers/account.js";
 import "./view.js";
 import "../resolvers/views.js";
+import "./label.js";
+import "../resolvers/labels.js";
+import "./bulk-actions.js";
+import "../resolvers/bulk-actions.js";

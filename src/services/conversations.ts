@@ -87,11 +87,14 @@ export async function listConversations(
   const extra = (a: string) => {
     const t = Prisma.raw(`"${a}"`);
     const conds: Prisma.Sql[] = [];
-    // The conversation's own document, or a contact that contacts(search:) finds with this term.
+    // The conversation's own document, a contact that contacts(search:) finds with this term, or
+    // a label named exactly the term (nameKey: the name lowercased, src/services/labels.ts).
     if (term) {
       conds.push(Prisma.sql`(${t}.search @@ ${searchQuery(term)} OR ${t}."contactId" = ANY(ARRAY(
         SELECT c.id FROM "Contact" c WHERE c."accountId" = ${ctx.accountId} AND ${contactMatchSql(term)}
-         ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES})))`);
+         ORDER BY c."createdAt" DESC, c.id DESC LIMIT ${MAX_CONTACT_MATCHES}))
+        OR EXISTS (SELECT 1 FROM "ConversationLabel" cl JOIN "Label" l ON l."accountId" = cl."accountId" AND l.id = cl."labelId"
+         WHERE cl."accountId" = ${ctx.accountId} AND cl."conversationId" = ${t}.id AND l."nameKey" = ${term.toLowerCase()}))`);
     }
     if (args.after) conds.push(Prisma.sql`(${t}."lastActivityAt", ${t}.id) < (${args.after.lastActivityAt}::timestamp(3), ${args.after.id})`);
     if (args.before) conds.push(Prisma.sql`(${t}."lastActivityAt", ${t}.id) > (${args.before.lastActivityAt}::timestamp(3), ${args.before.id})`);
