@@ -68,3 +68,7 @@ import "./label.js";
 import "../resolvers/labels.js";
 import "./bulk-actions.js";
 import "../resolvers/bulk-actions.js";
+import "./merge.js";
+import "../resolvers/merge.js";
+import "./contact-records.js";
+import "../resolvers/contact-records.js";
