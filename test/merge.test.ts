@@ -75,6 +75,8 @@ describe("mergeConversations", () => {
     const source = b1.conversationId;
     expect(source).not.toBe(target);
 
+    const label = await t.prisma.label.create({ data: { accountId: a.accountId, name: "Urgent", nameKey: "urgent", color: "#ff0000" } });
+    await t.prisma.conversationLabel.create({ data: { accountId: a.accountId, conversationId: fromGlobalId(source, "Conversation"), labelId: label.id } });
     const ws = t.ws(await t.tokenFor(a.agent));
     const live = record(ws, MgUpdatedDocument, { after: "0" });
     const merged = await (await agent()).request(MgConversationsDocument, { input: { targetId: target, sourceIds: [source] } });
@@ -89,6 +91,7 @@ describe("mergeConversations", () => {
     expect(texts.slice(0, 3)).toEqual(["a1", "b1", "a2"]);
     expect(texts[3]).toMatch(/merged 1 conversation/);
     expect(texts).toHaveLength(4);
+    expect(await t.prisma.conversationLabel.count({ where: { conversationId: fromGlobalId(target, "Conversation"), labelId: label.id } })).toBe(1);
     const stored = await t.prisma.message.findFirst({ where: { accountId: a.accountId, externalId: extB1 } });
     expect(stored?.conversationId).toBe(fromGlobalId(target, "Conversation"));
 
@@ -205,11 +208,14 @@ describe("mergeTickets", () => {
     };
     const target = await create("Order broken", c1, { order: "42" });
     const source = await create("Order broken (again)", c2, { order: "43", resolution: "refund" });
+    const label = await t.prisma.label.create({ data: { accountId: a.accountId, name: "Refund", nameKey: "refund", color: "#00ff00" } });
+    await t.prisma.ticketLabel.create({ data: { accountId: a.accountId, ticketId: fromGlobalId(source, "Ticket"), labelId: label.id } });
     const r = await client.request(MgTicketsDocument, { input: { targetId: target, sourceIds: [source] } });
     expect(r.mergeTickets).toMatchObject({ __typename: "MergeTicketsResult", mergedTicketIds: [source], ticket: { id: target, name: "Order broken", properties: { order: "42", resolution: "refund" } } });
     const ticket = (await client.request(MgTicketDocument, { id: target })).node as { conversations: { id: string }[] };
     expect(ticket.conversations.map((c) => c.id).sort()).toEqual([c1, c2].sort());
     expect((await client.request(MgTicketDocument, { id: source })).node).toBeNull();
+    expect(await t.prisma.ticketLabel.count({ where: { ticketId: fromGlobalId(target, "Ticket"), labelId: label.id } })).toBe(1);
 
     expect((await client.request(MgTicketsDocument, { input: { targetId: target, sourceIds: [target] } })).mergeTickets.__typename).toBe("ValidationError");
     const foreign = await t.client(await t.tokenFor(other.agent)).request(TkCreateTicketDocument, { input: { name: "Theirs" } });

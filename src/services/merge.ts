@@ -54,7 +54,7 @@ export interface MergeConversationsResult {
  * is (account, channel, externalId), untouched). Each source stays as a tombstone (mergedIntoId):
  * hidden from lists and writes, and followed by intake, so a later customer message on a source's
  * thread key (or email References) lands in the target. The target takes the earliest first
- * inbound/response times, the latest activity, the sources' search words, and a contact or ticket
+ * inbound/response times, the latest activity, the sources' search words and labels, and a contact or ticket
  * when it had none; a source's other ticket loses its link to the source. One internal comment in
  * the target names what was merged; conversation.updated events go out for the target and each source.
  */
@@ -77,6 +77,10 @@ export async function mergeConversations(ctx: AgentContext, input: MergeInput): 
     const now = new Date();
 
     await tx.message.updateMany({ where: { accountId: ctx.accountId, conversationId: { in: sourceIds } }, data: { conversationId: target.id } });
+    // The sources' labels go on the target (each label once).
+    await tx.$executeRaw`INSERT INTO "ConversationLabel" ("accountId", "conversationId", "labelId", "createdAt")
+      SELECT "accountId", ${target.id}, "labelId", "createdAt" FROM "ConversationLabel" WHERE "accountId" = ${ctx.accountId} AND "conversationId" = ANY(${sourceIds}::text[])
+      ON CONFLICT DO NOTHING`;
     // Tombstones of earlier merges into a source now point at the target: threading follows one hop.
     await tx.conversation.updateMany({ where: { accountId: ctx.accountId, mergedIntoId: { in: sourceIds } }, data: { mergedIntoId: target.id } });
     for (const s of sources) {
@@ -164,7 +168,7 @@ export async function mergedEmailThread(tx: SqlTx, accountId: string, channelId:
 
 /**
  * Merges tickets into `targetId` (any agent: every agent sees every ticket). The sources'
- * conversations move to the target; the target keeps its fields and takes the sources' properties
+ * conversations and labels move to the target; the target keeps its fields and takes the sources' properties
  * it lacks, a description and a contact when it had none, and the latest activity. The sources
  * are deleted. Events: ticket.updated for the target, conversation.updated for each moved conversation.
  */
@@ -184,6 +188,9 @@ export async function mergeTickets(ctx: AgentContext, input: MergeInput): Promis
     const moved = await tx.conversation.findMany({ where: { accountId: ctx.accountId, ticketId: { in: sourceIds } }, select: { id: true, inboxId: true } });
     await tx.conversation.updateMany({ where: { accountId: ctx.accountId, ticketId: { in: sourceIds } }, data: { ticketId: target.id } });
     const properties = Object.assign({}, ...[...sources].reverse().map((s) => s.properties as object), target.properties as object) as Prisma.InputJsonObject;
+    await tx.$executeRaw`INSERT INTO "TicketLabel" ("accountId", "ticketId", "labelId", "createdAt")
+      SELECT "accountId", ${target.id}, "labelId", "createdAt" FROM "TicketLabel" WHERE "accountId" = ${ctx.accountId} AND "ticketId" = ANY(${sourceIds}::text[])
+      ON CONFLICT DO NOTHING`;
     await tx.ticket.deleteMany({ where: { accountId: ctx.accountId, id: { in: sourceIds } } });
     await tx.ticket.update({
       where: { id: target.id },
