@@ -31,6 +31,9 @@ import { handleMetricsRequest } from "./http/routes/metrics.js";
 import { useOperationObservability, type RequestObservation } from "./http/observe-operations.js";
 import { startTracing } from "./tracing.js";
 import { startSmtpIngress } from "./transports/email/smtp-ingress.js";
+import { startConversationSweeper } from "./services/conversation-sweeper.js";
+import { memoryPresenceStore, redisPresenceStore, registerPresenceStore } from "./realtime/presence-store.js";
+import { wentOffline } from "./services/presence.js";
 
 export interface RunningServer {
   url: string;
@@ -87,6 +90,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const bus = createRealtimeBus(config.redisUrl, logger);
   const auth = await createAuth(config);
   const services: Services = { config, prisma: db.prisma, pubsub: bus.pubsub, auth, logger };
+  // Who is connected, viewing, replying: in Redis across servers when there is one (src/realtime/presence-store.ts).
+  const presence = config.redisUrl
+    ? redisPresenceStore(config.redisUrl, { logger, onLapsed: (accountId, userId) => void wentOffline(services, accountId, userId) })
+    : memoryPresenceStore();
+  registerPresenceStore(bus.pubsub, presence);
   // The embedded database takes one connection (ours): operator scripts come through this socket.
   const adminSocket = db.embedded ? await startAdminSocket(config.dataDir, db.prisma, auth) : undefined;
   const rateLimits = createRateLimits(config.rateLimit, config.redisUrl);
@@ -94,6 +102,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const dispatcher = startEventDispatcher(db.prisma, bus.pubsub, { log: (m) => logger.error({ component: "realtime" }, m) });
   const deliveries = config.deliveryWorker ? startDeliveryWorker(services, { log: (m) => logger.error({ component: "deliveries" }, m) }) : undefined;
   const fileSweeper = startUnusedFileSweeper(services, log);
+  // Snoozes that are due reopen, trash past 30 days is purged: at start (a restart loses nothing), then on time.
+  const conversationSweeper = startConversationSweeper(db.prisma, config, log);
   const endpoint = "/graphql";
   const documentCache = createDocumentCache();
   // The chat widget's scripts (src/http/routes/widget.ts), built on first request when not prebuilt.
@@ -201,8 +211,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await dispatcher.stop();
         await deliveries?.stop();
         await fileSweeper.stop();
+        await conversationSweeper.stop();
         await adminSocket?.close();
         await rateLimits.close();
+        await presence.close();
         await bus.close();
         await db.close();
         await tracing?.shutdown().catch((err) => logger.warn({ err }, "sending the last spans failed"));

@@ -134,9 +134,9 @@ describe("snippets", () => {
     });
     // No contact and no visitor name: "there" for first and full name, "" for the last name.
     const anonymous = await conversationIn(acc.accountId, [bob.id], null);
-    expect(await render(anonymous)).toMatchObject({ text: "Hi there  (there), Bob Builder from Acme & Co. {{unknown.token}}" });
+    expect(await render(anonymous)).toMatchObject({ text: "Hi there (there), Bob Builder from Acme & Co. {{unknown.token}}" });
     const visitor = await conversationIn(acc.accountId, [bob.id], null, "Vera");
-    expect(await render(visitor)).toMatchObject({ text: "Hi Vera  (Vera), Bob Builder from Acme & Co. {{unknown.token}}" });
+    expect(await render(visitor)).toMatchObject({ text: "Hi Vera (Vera), Bob Builder from Acme & Co. {{unknown.token}}" });
 
     // A conversation of an inbox Bob is not in, or of another account, is not found.
     const hidden = await conversationIn(acc.accountId, [acc.agent.id], "Hidden");

@@ -12,6 +12,7 @@ import { maskResult } from "./errors.js";
 import { deliverTo, takeCommittedAt } from "../realtime/shared-execution.js";
 import type { Logger } from "../log.js";
 import { metrics } from "../metrics.js";
+import { agentSocketOpened } from "../services/presence.js";
 
 /** Largest WebSocket message accepted; bigger ones close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 1024 * 1024;
@@ -19,7 +20,11 @@ export const WS_MAX_PAYLOAD = 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Per-connection state kept beside graphql-ws's own `socket` and `request`. */
-type ConnectionState = { expiryTimer?: NodeJS.Timeout };
+type ConnectionState = {
+  expiryTimer?: NodeJS.Timeout;
+  /** An agent's socket: its presence registration (src/services/presence.ts), ended on close. */
+  presence?: Promise<(() => Promise<void>) | undefined>;
+};
 type Extra = ConnectionState & { socket: WebSocket; request: http.IncomingMessage };
 
 /** Errors go over the socket as JSON: drop the HTTP-only hints (status, headers) Yoga would strip. */
@@ -73,9 +78,16 @@ export function startWebSocketServer(opts: {
         const caller = await createContext(services, { authorization, requestId: randomUUID() });
         if (caller.kind === "anonymous") return false;
         scheduleExpiry(ctx.extra, caller.tokenExpiresAt);
+        if (caller.kind === "agent") {
+          // Presence must never refuse a connection: a failure (Redis down) is logged, not thrown.
+          ctx.extra.presence = agentSocketOpened(services, caller.accountId, caller.user.id).catch((err) => void log.error({ err }, "presence registration failed"));
+        }
         return true;
       },
-      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        void ctx.extra.presence?.then((closed) => closed?.()).catch((err) => log.error({ err }, "presence deregistration failed"));
+      },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as Promise<ExecutionResult>,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as Promise<ExecutionResult>,
       onSubscribe: async (ctx, id, params) => {

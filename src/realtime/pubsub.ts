@@ -32,10 +32,22 @@ export interface TypingSignal {
   expiresAt: string;
 }
 
+/** A user's presence may have changed (first socket opened, last closed, availability set): subscribers re-read it. */
+export interface PresenceSignal {
+  userId: string;
+}
+
+/** Who is viewing or replying in a conversation may have changed: subscribers re-read it. */
+export interface ActivitySignal {
+  conversationId: string;
+}
+
 /** Topics, each keyed by account id so no event can reach another account's subscribers. */
 export type Events = {
   "account:event": [accountId: string, event: RealtimeEvent];
   "account:typing": [accountId: string, signal: TypingSignal];
+  "account:presence": [accountId: string, signal: PresenceSignal];
+  "account:activity": [accountId: string, signal: ActivitySignal];
 };
 
 export type AppPubSub = PubSub<Events>;

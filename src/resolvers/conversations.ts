@@ -16,6 +16,7 @@ import { assignConversation, decodeConversationCursor, encodeConversationCursor,
 import { setAvailability } from "../services/availability.js";
 import { findView, viewFilter } from "../services/views.js";
 import { filterDecoder } from "../schema/view.js";
+import { announcePresence } from "../services/presence.js";
 
 builder.queryFields((t) => ({
   conversations: t.withAuth({ agent: true }).connection(
@@ -85,6 +86,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SetAvailabilityInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
       const { user, assignedConversationIds } = await setAvailability(ctx, input.availability);
+      announcePresence(ctx, ctx.accountId, user.id);
       return { userId: user.id, assignedConversationIds };
     },
   }),

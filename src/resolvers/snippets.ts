@@ -11,7 +11,7 @@ builder.queryFields((t) => ({
     type: [SnippetType],
     description: "The caller's snippets: the account's shared ones and their own personal ones (at most 200), by shortcut; with `search`, shortcut-prefix matches first, then name matches.",
     args: {
-      search: t.arg.string({ description: "A shortcut prefix (case-insensitive), or part of the name." }),
+      search: t.arg.string({ description: "A shortcut prefix (case-insensitive), or the start of a word of the name." }),
       kind: t.arg({ type: SnippetKindEnum, description: "Only snippets of this kind." }),
     },
     resolve: (query, _root, args, ctx) => listSnippets(ctx, args, query),

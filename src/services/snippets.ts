@@ -114,8 +114,8 @@ export async function deleteSnippet(ctx: AgentContext, id: string): Promise<stri
 
 /**
  * The caller's snippets (shared and own), optionally of one kind. `search` matches a shortcut
- * prefix (what the editor sends after the trigger character, case-insensitive) or a word of the
- * name; shortcut matches come first, then by shortcut.
+ * prefix (what the editor sends after the trigger character, case-insensitive) or the start of a
+ * word of the name; shortcut matches come first, then by shortcut.
  */
 export async function listSnippets(ctx: AgentContext, args: { search?: string | null; kind?: SnippetKind | null }, query: SnippetQuery = {}) {
   const term = args.search?.trim().toLowerCase() ?? "";
@@ -124,7 +124,13 @@ export async function listSnippets(ctx: AgentContext, args: { search?: string | 
     AND: [
       visibleSnippetWhere(ctx),
       ...(args.kind ? [{ kind: args.kind }] : []),
-      ...(term ? [{ OR: [{ shortcut: { startsWith: term } }, { name: { contains: term, mode: "insensitive" as const } }] }] : []),
+      ...(term
+        ? [
+            {
+              OR: [{ shortcut: { startsWith: term } }, { name: { startsWith: term, mode: "insensitive" as const } }, { name: { contains: ` ${term}`, mode: "insensitive" as const } }],
+            },
+          ]
+        : []),
     ],
   };
   const rows = await ctx.prisma.snippet.findMany({ ...query, where, orderBy: [{ shortcut: "asc" }, { ownerKey: "desc" }], take: 200 });
