@@ -62,6 +62,9 @@ export async function mergeConversations(ctx: AgentContext, input: MergeInput): 
   const sourceIds = sourceIdsOf(input, "conversation");
   return transactionWithEvents(ctx.prisma, async (tx) => {
     const ids = [input.targetId, ...sourceIds];
+    // Intake locks a tombstone before the conversation it leads to (followMergedThread): the
+    // sources' tombstones, re-pointed below, are locked first in the same order.
+    await tx.$queryRaw`SELECT id FROM "Conversation" WHERE "accountId" = ${ctx.accountId} AND "mergedIntoId" = ANY(${sourceIds}::text[]) ORDER BY id FOR UPDATE`;
     await lockRows(tx, "Conversation", ctx.accountId, ids);
     const rows = await tx.conversation.findMany({ where: { accountId: ctx.accountId, id: { in: ids }, inbox: visibleInboxWhere(ctx) } });
     const byId = new Map(rows.map((r) => [r.id, r]));
