@@ -130,7 +130,10 @@ test.runIf(Boolean(process.env.DATABASE_URL))("on PostgreSQL, a SIGKILL while th
   const raw = eml(["From: Dora <dora@customer.test>", `To: ${address}`, "Subject: Crash in the transaction", `Message-ID: ${messageId}`, "", "Still here?"]);
   dns.state.hold = false;
   const locker = new pg.Client({ connectionString: setup.database.url });
-  await locker.connect();
+  // Watches from outside the locker's transaction: inside one, pg_stat_activity is a snapshot taken
+  // at its first read, so a poll there never sees the intake arrive later (under load it came late).
+  const watcher = new pg.Client({ connectionString: setup.database.url });
+  await Promise.all([locker.connect(), watcher.connect()]);
   try {
     await locker.query("BEGIN");
     // Reads go on; the message INSERT waits for this lock.
@@ -143,7 +146,7 @@ test.runIf(Boolean(process.env.DATABASE_URL))("on PostgreSQL, a SIGKILL while th
     let settled: { answer: string | null; error: Error | null } | undefined;
     void sending.then((o) => (settled = o));
     for (;;) {
-      const { rows } = await locker.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
+      const { rows } = await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
       if (rows[0].n > 0) break;
       // The intake must be waiting on the lock, not done: an answer before the kill fails the test.
       if (settled) throw new Error(`The server answered before it was killed: ${settled.answer ?? settled.error?.message}`);
@@ -154,7 +157,7 @@ test.runIf(Boolean(process.env.DATABASE_URL))("on PostgreSQL, a SIGKILL while th
     expect((await sending).answer).toBeNull();
     await locker.query("ROLLBACK");
   } finally {
-    await locker.end();
+    await Promise.all([locker.end(), watcher.end()]);
   }
   const second = await startChild();
   expect(await smtpSend(second.port, { from: "dora@customer.test", to: address, raw })).toMatch(/^250 /);
