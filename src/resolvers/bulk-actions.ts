@@ -27,7 +27,7 @@ builder.mutationFields((t) => ({
   bulkUpdateConversations: t.withAuth({ agent: true }).field({
     type: BulkUpdateConversationsResult,
     description:
-      "Assigns, labels, closes or reopens up to 100 conversations at once. Each conversation changes in its own transaction, all requested changes or none, and pushes `conversationUpdated` like the single mutations; `results` says, per id, whether it changed or why not. Errors about the whole request (no or over 100 ids, a repeated id, nothing asked, an unknown label) change nothing.",
+      "Assigns, labels, closes, reopens, snoozes or marks as spam up to 100 conversations at once. Each conversation changes in its own transaction, all requested changes or none, and pushes `conversationUpdated` like the single mutations; `results` says, per id, whether it changed or why not. Errors about the whole request (no or over 100 ids, a repeated id, nothing asked, an unknown label) change nothing.",
     errors: { types: COMMON_ERRORS, directResult: true, union: { name: "BulkUpdateConversationsPayload" } },
     args: { input: t.arg({ type: BulkUpdateConversationsInput, required: true, description: "The mutation's arguments as one input object (see the input type for each field)." }) },
     resolve: async (_root, { input }, ctx) => {
@@ -37,6 +37,8 @@ builder.mutationFields((t) => ({
         addLabelIds: fromGlobalIds(input.addLabelIds, "Label", ["input", "addLabelIds"]),
         removeLabelIds: fromGlobalIds(input.removeLabelIds, "Label", ["input", "removeLabelIds"]),
         close: input.close,
+        snoozeUntil: input.snoozeUntil,
+        markSpam: input.markSpam,
       });
       return { results: results.map((r, i) => ({ ...r, globalId: input.conversationIds[i] })) };
     },

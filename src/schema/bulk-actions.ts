@@ -1,3 +1,4 @@
+import { errorTypeMap, wrapErrorIfMatches } from "@pothos/plugin-errors";
 import { builder } from "./builder.js";
 import { ConversationObject } from "./conversation.js";
 import {
@@ -21,18 +22,35 @@ export const BulkUpdateConversationsInput = builder.inputType("BulkUpdateConvers
     unassign: t.boolean({ description: "true: unassign every conversation (not with assigneeId)." }),
     addLabelIds: t.idList({ description: "Labels to put on every conversation (at most 50)." }),
     removeLabelIds: t.idList({ description: "Labels to take off every conversation (at most 50; none of addLabelIds)." }),
-    close: t.boolean({ description: "true closes every conversation, false reopens it." }),
+    close: t.boolean({ description: "true closes every conversation, false reopens it (not with snoozeUntil or markSpam)." }),
+    snoozeUntil: t.field({ type: "DateTime", description: "Snooze every conversation until then (in the future; not with close or markSpam)." }),
+    markSpam: t.boolean({ description: "true marks every conversation as spam, remembering its sender (not with close or snoozeUntil)." }),
   }),
 });
 
+/** The typed errors one item can fail with, by GraphQL type name. */
+const ITEM_ERROR_NAMES = new Map<unknown, string>([
+  [ValidationError, "ValidationError"],
+  [NotFoundError, "NotFoundError"],
+  [ForbiddenError, "ForbiddenError"],
+  [ConflictError, "ConflictError"],
+  [ChannelOffError, "ChannelOffError"],
+  [MessagingWindowClosedError, "MessagingWindowClosedError"],
+  [ConditionalStatusError, "ConditionalStatusError"],
+  [RateLimitedError, "RateLimitedError"],
+]);
 const ITEM_ERRORS = [ValidationError, NotFoundError, ForbiddenError, ConflictError, ChannelOffError, MessagingWindowClosedError, ConditionalStatusError, RateLimitedError];
 
 const BulkItemError = builder.unionType("BulkItemError", {
   description: "Why one conversation of a bulk action was left unchanged (each member implements `Error`).",
   types: [...ITEM_ERRORS],
+  resolveType: (err) => ITEM_ERROR_NAMES.get(errorTypeMap.get(err as object)) ?? "ConflictError",
 });
 
-/** The error as a member of BulkItemError; a typed error of a kind it does not list becomes a ConflictError with its message. */
+/**
+ * The error as a member of BulkItemError (a typed error of a kind it does not list becomes a
+ * ConflictError with its message), wrapped by plugin-errors so that GraphQL returns it as data.
+ */
 const asItemError = (err: AppError | null) => (err == null ? null : ITEM_ERRORS.some((E) => err instanceof E) ? (err as InstanceType<(typeof ITEM_ERRORS)[number]>) : new ConflictError(err.message));
 
 /** A service result with the global id the caller gave for it. */
@@ -43,12 +61,15 @@ export const BulkConversationResult = builder.objectRef<BulkItem>("BulkConversat
   fields: (t) => ({
     conversationId: t.id({ description: "The id as given.", resolve: (r) => r.globalId }),
     ok: t.exposeBoolean("ok", { description: "true: every requested change was applied; false: none was (see error)." }),
-    error: t.field({ type: BulkItemError, nullable: true, description: "Why this conversation was left unchanged; null when ok.", resolve: (r) => asItemError(r.error) }),
+    error: t.field({ type: BulkItemError, nullable: true, description: "Why this conversation was left unchanged; null when ok.", resolve: (r) => (r.error ? (wrapErrorIfMatches(asItemError(r.error), ITEM_ERRORS) as ReturnType<typeof asItemError>) : null) }),
     conversation: t.prismaField({
       type: ConversationObject,
       nullable: true,
       description: "The conversation as it is now; null when the item failed.",
-      resolve: (query, r, _a, ctx) => (r.ok && r.conversationId ? ctx.prisma.conversation.findUnique({ ...query, where: { id: r.conversationId } }) : null),
+      resolve: (query, r, _a, ctx) => {
+        const args = { ...query, where: { id: r.conversationId ?? "" } };
+        return r.ok && r.conversationId ? ctx.prisma.conversation.findUnique(args) : null;
+      },
     }),
   }),
 });

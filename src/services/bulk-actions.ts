@@ -1,6 +1,7 @@
 import type { AgentContext } from "../context.js";
 import { transactionWithEvents } from "../realtime/events.js";
 import { assignConversationInTx, findVisibleConversation, setConversationStatusInTx } from "./conversations.js";
+import { markConversationSpamInTx, snoozeConversationInTx } from "./conversation-states.js";
 import { AppError, NotFoundError, ValidationError } from "./errors.js";
 import { changeConversationLabelsInTx, checkLabels } from "./labels.js";
 
@@ -16,6 +17,10 @@ export interface BulkUpdateInput {
   removeLabelIds?: readonly string[] | null;
   /** true closes, false reopens, absent leaves the status. */
   close?: boolean | null;
+  /** Snoozes until then (in the future). */
+  snoozeUntil?: Date | null;
+  /** true marks as spam (and remembers the sender). */
+  markSpam?: boolean | null;
 }
 
 /** One conversation's outcome: ok with every requested change applied, or the error that left it untouched. */
@@ -28,13 +33,15 @@ export interface BulkItemResult {
 
 /**
  * Applies the same changes to up to 100 conversations: assign or unassign, add and remove labels,
- * close or reopen. Each conversation changes in its own transaction, all of its requested changes
- * or none (each through the service that owns the rule: assignConversationInTx,
- * changeConversationLabelsInTx, setConversationStatusInTx, recording their events); one that fails
+ * then one status change (close or reopen, snooze, or mark as spam). Each conversation changes in
+ * its own transaction, all of its requested changes or none (each through the service that owns
+ * the rule: assignConversationInTx, changeConversationLabelsInTx, setConversationStatusInTx,
+ * snoozeConversationInTx, markConversationSpamInTx, recording their events); one that fails
  * (hidden or foreign id: NotFoundError; an assignee who cannot see its inbox: ValidationError)
  * is reported in its result and does not stop the others. What applies to the whole request is
  * refused up front, changing nothing: no or more than 100 ids, a repeated id, no change asked,
- * the same label added and removed, an unknown label (NotFoundError).
+ * the same label added and removed, two status changes, a snooze time not in the future, an
+ * unknown label (NotFoundError).
  */
 export async function bulkUpdateConversations(ctx: AgentContext, input: BulkUpdateInput): Promise<BulkItemResult[]> {
   const ids = input.conversationIds;
@@ -45,9 +52,12 @@ export async function bulkUpdateConversations(ctx: AgentContext, input: BulkUpda
     if (seen.has(id)) throw ValidationError.field(["input", "conversationIds", String(i)], "This conversation is already in the list");
     seen.add(id);
   });
-  if (input.assigneeId === undefined && !input.addLabelIds?.length && !input.removeLabelIds?.length && input.close == null) {
+  const statusChanges = [input.close != null, input.snoozeUntil != null, input.markSpam === true].filter(Boolean).length;
+  if (input.assigneeId === undefined && !input.addLabelIds?.length && !input.removeLabelIds?.length && statusChanges === 0) {
     throw ValidationError.field("input", "Ask for at least one change");
   }
+  if (statusChanges > 1) throw ValidationError.field("input", "Give at most one of close, snoozeUntil and markSpam");
+  if (input.snoozeUntil && !(input.snoozeUntil.getTime() > Date.now())) throw ValidationError.field("input.snoozeUntil", "Must be in the future");
   const add = await checkLabels(ctx.prisma, ctx, input.addLabelIds ?? [], "input.addLabelIds");
   const remove = await checkLabels(ctx.prisma, ctx, input.removeLabelIds ?? [], "input.removeLabelIds");
   if (add.some((id) => remove.includes(id))) throw ValidationError.field("input.removeLabelIds", "A label cannot be added and removed at once");
@@ -62,6 +72,8 @@ export async function bulkUpdateConversations(ctx: AgentContext, input: BulkUpda
         if (input.assigneeId !== undefined) await assignConversationInTx(tx, ctx, { conversationId, assigneeId: input.assigneeId });
         if (add.length || remove.length) await changeConversationLabelsInTx(tx, ctx, { conversationId, add, remove });
         if (input.close != null) await setConversationStatusInTx(tx, ctx, { conversationId, status: input.close ? "CLOSED" : "OPEN" });
+        if (input.snoozeUntil) await snoozeConversationInTx(tx, ctx, { conversationId, until: input.snoozeUntil });
+        if (input.markSpam) await markConversationSpamInTx(tx, ctx, { conversationId });
       });
       results.push({ conversationId, ok: true, error: null });
     } catch (err) {
