@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   ChConnectDocument,
   ConvPublishDocument,
+  ConvReplyDocument,
   MgContactDocument,
   MgContactsDocument,
   MgConversationDocument,
@@ -11,12 +12,17 @@ import {
   MgTicketsDocument,
   MgUpdatedDocument,
   TkCreateTicketDocument,
+  WidgetSendVisitorMessageDocument,
+  WidgetStartChatDocument,
+  WidgetVisitorConversationDocument,
   type PublishInboundMessageInput,
 } from "./generated/graphql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
 import { createTestAccount, createTestUser, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
 import { record } from "./support/subscriptions.js";
+import { chatSettings } from "../src/services/channel-settings.js";
+import type { Prisma } from "../src/generated/prisma/client.js";
 
 let t: TestServer;
 let a: TestAccount;
@@ -163,6 +169,28 @@ describe("mergeConversations", () => {
     const landed = await t.prisma.message.findFirstOrThrow({ where: { accountId: a.accountId, externalId: reply } });
     expect(landed.conversationId).toBe(fromGlobalId(chat, "Conversation"));
     expect((await storedCounts()).conversations).toBe(before.conversations);
+  });
+
+  test("a website chat merged into another conversation: the visitor's next message lands in the target and the visitor sees the target's replies", async () => {
+    const chatChannel = await t.prisma.channel.create({
+      data: { accountId: a.accountId, inboxId, type: "CHAT", name: "Chat", status: "ON", settings: chatSettings.parse({ availability: { mode: "ALWAYS" } }) as Prisma.InputJsonValue },
+    });
+    const started = await t.client().request(WidgetStartChatDocument, { input: { channelId: toGlobalId("Channel", chatChannel.id), name: "Vera" } });
+    if (started.startChat.__typename !== "StartChatResult") throw new Error(JSON.stringify(started.startChat));
+    const visitor = t.client(started.startChat.visitorToken);
+    const send = (text: string) => visitor.request(WidgetSendVisitorMessageDocument, { input: { text, clientMessageId: externalId("client") } });
+    expect((await send("Before the merge")).sendVisitorMessage.__typename).toBe("SendVisitorMessageResult");
+    const target = (await publish({ threadKey: externalId("vera"), text: "Vera, by the partner app" })).conversationId;
+    const merged = await (await agent()).request(MgConversationsDocument, { input: { targetId: target, sourceIds: [started.startChat.conversationId] } });
+    expect(merged.mergeConversations.__typename).toBe("MergeConversationsResult");
+
+    expect((await send("After the merge")).sendVisitorMessage.__typename).toBe("SendVisitorMessageResult");
+    const landed = await t.prisma.message.findFirstOrThrow({ where: { accountId: a.accountId, text: "After the merge" } });
+    expect(landed.conversationId).toBe(fromGlobalId(target, "Conversation"));
+    expect((await (await agent()).request(ConvReplyDocument, { input: { conversationId: target, text: "Agent answer" } })).reply.__typename).toBe("MessageResult");
+    const seen = (await visitor.request(WidgetVisitorConversationDocument)).visitorConversation.messages.map((m) => m.text);
+    expect(seen).toEqual(expect.arrayContaining(["Before the merge", "After the merge", "Agent answer"]));
+    expect(seen.some((m) => m?.includes("merged"))).toBe(false);
   });
 
   test("bad input: into itself, empty, foreign, hidden, already merged; a refused merge moves nothing", async () => {

@@ -193,7 +193,8 @@ export async function visitorConversation(ctx: VisitorContext) {
   const conversation = await visitorConversationRow(ctx);
   const { eventSeq } = await ctx.prisma.account.findUniqueOrThrow({ where: { id: ctx.accountId }, select: { eventSeq: true } });
   const latest = await ctx.prisma.message.findMany({
-    where: { accountId: ctx.accountId, conversationId: conversation.id, kind: { not: "COMMENT" } },
+    // A chat merged into another conversation (src/services/merge.ts) shows the one it continues in.
+    where: { accountId: ctx.accountId, conversationId: conversation.mergedIntoId ?? conversation.id, kind: { not: "COMMENT" } },
     include: VISITOR_MESSAGE_INCLUDE,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: 200,
@@ -201,9 +202,12 @@ export async function visitorConversation(ctx: VisitorContext) {
   return { id: conversation.id, status: conversation.status, eventCursor: String(eventSeq), messages: latest.reverse() };
 }
 
+/** The visitor's conversation, or the one it was merged into (where its messages now live). */
+const visitorThreadWhere = (ctx: VisitorContext) => ({ OR: [{ id: ctx.conversationId, mergedIntoId: null }, { mergedSources: { some: { id: ctx.conversationId } } }] });
+
 /** Loads one message for a visitor's subscription event (the event already passed the filter). */
 export function loadVisitorMessage(ctx: VisitorContext, messageId: string): Promise<VisitorMessage> {
-  return ctx.prisma.message.findFirstOrThrow({ where: { accountId: ctx.accountId, id: messageId, conversationId: ctx.conversationId }, include: VISITOR_MESSAGE_INCLUDE });
+  return ctx.prisma.message.findFirstOrThrow({ where: { accountId: ctx.accountId, id: messageId, conversation: visitorThreadWhere(ctx) }, include: VISITOR_MESSAGE_INCLUDE });
 }
 
 function parseCursor(after: string | null | undefined): bigint | undefined {
@@ -219,7 +223,8 @@ function parseCursor(after: string | null | undefined): bigint | undefined {
  */
 export async function visitorMessageStream(ctx: VisitorContext, input: { after?: string | null }): Promise<AsyncIterable<RealtimeEvent>> {
   const after = parseCursor(input.after);
-  await visitorConversationRow(ctx);
+  const own = await visitorConversationRow(ctx);
+  const threadId = own.mergedIntoId ?? own.id;
   const release = acquireSubscriptionSlot(`visitor:${ctx.conversationId}`);
   const stream = accountEventStream({
     prisma: ctx.prisma,
@@ -227,9 +232,9 @@ export async function visitorMessageStream(ctx: VisitorContext, input: { after?:
     accountId: ctx.accountId,
     after,
     accept: async (event) => {
-      if (event.type !== "message.added" || event.payload.conversationId !== ctx.conversationId) return false;
+      if (event.type !== "message.added" || event.payload.conversationId !== threadId) return false;
       const message = await ctx.prisma.message.findFirst({
-        where: { accountId: ctx.accountId, id: String(event.payload.messageId), conversationId: ctx.conversationId },
+        where: { accountId: ctx.accountId, id: String(event.payload.messageId), conversationId: threadId },
         select: { direction: true, kind: true },
       });
       return message?.direction === "OUTBOUND" && message.kind === "MESSAGE";
