@@ -104,6 +104,8 @@ describe("mergeConversations", () => {
     // The source is a tombstone pointing at the target, and gone from the list.
     const node = (await (await agent()).request(MgConversationDocument, { id: source })).node as { mergedInto: { id: string } | null; mergedAt: string | null; messages: { edges: unknown[] } };
     expect(node.mergedInto).toEqual({ id: target });
+    // The tombstone is closed: it counts against no one's capacity and no backlog.
+    expect(await t.prisma.conversation.findUniqueOrThrow({ where: { id: fromGlobalId(source, "Conversation") } })).toMatchObject({ status: "CLOSED", closedAt: expect.any(Date) });
     expect(node.mergedAt).toBeTruthy();
     expect(node.messages.edges).toHaveLength(0);
     const listed = (await (await agent()).request(MgListDocument, { first: 100 })).conversations.edges.map((e) => e.node.id);
@@ -188,7 +190,9 @@ describe("mergeConversations", () => {
     const landed = await t.prisma.message.findFirstOrThrow({ where: { accountId: a.accountId, text: "After the merge" } });
     expect(landed.conversationId).toBe(fromGlobalId(target, "Conversation"));
     expect((await (await agent()).request(ConvReplyDocument, { input: { conversationId: target, text: "Agent answer" } })).reply.__typename).toBe("MessageResult");
-    const seen = (await visitor.request(WidgetVisitorConversationDocument)).visitorConversation.messages.map((m) => m.text);
+    const view = (await visitor.request(WidgetVisitorConversationDocument)).visitorConversation;
+    expect(view.status).toBe("OPEN");
+    const seen = view.messages.map((m) => m.text);
     expect(seen).toEqual(expect.arrayContaining(["Before the merge", "After the merge", "Agent answer"]));
     expect(seen.some((m) => m?.includes("merged"))).toBe(false);
   });

@@ -199,7 +199,11 @@ export async function visitorConversation(ctx: VisitorContext) {
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: 200,
   });
-  return { id: conversation.id, status: conversation.status, eventCursor: String(eventSeq), messages: latest.reverse() };
+  // A merged chat (a closed tombstone) is as open as the conversation it continues in.
+  const status = conversation.mergedIntoId
+    ? (await ctx.prisma.conversation.findFirstOrThrow({ where: { accountId: ctx.accountId, id: conversation.mergedIntoId }, select: { status: true } })).status
+    : conversation.status;
+  return { id: conversation.id, status, eventCursor: String(eventSeq), messages: latest.reverse() };
 }
 
 /** The visitor's conversation, or the one it was merged into (where its messages now live). */

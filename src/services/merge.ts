@@ -51,7 +51,7 @@ export interface MergeConversationsResult {
  * otherwise; an already merged one is a ValidationError). The sources' messages move into the
  * target with their createdAt, channel and externalId unchanged: the message list keeps its order,
  * and a transport retrying a source's external id still gets the duplicate answer (the unique key
- * is (account, channel, externalId), untouched). Each source stays as a tombstone (mergedIntoId):
+ * is (account, channel, externalId), untouched). Each source stays as a CLOSED tombstone (mergedIntoId):
  * hidden from lists and writes, and followed by intake, so a later customer message on a source's
  * thread key (or email References) lands in the target. The target takes the earliest first
  * inbound/response times, the latest activity, the sources' search words and labels, and a contact or ticket
@@ -92,7 +92,11 @@ export async function mergeConversations(ctx: AgentContext, input: MergeInput): 
     }
     const ticketId = target.ticketId ?? sources.find((s) => s.ticketId)?.ticketId ?? null;
     const unlinkedTickets = [...new Set(sources.map((s) => s.ticketId).filter((id): id is string => !!id && id !== ticketId))];
-    await tx.conversation.updateMany({ where: { accountId: ctx.accountId, id: { in: sourceIds } }, data: { mergedIntoId: target.id, mergedAt: now, ticketId: null, updatedAt: now } });
+    // A tombstone is closed (an open one would count against its assignee's chat capacity and the
+    // unassigned backlog); one closed before keeps its closing time.
+    await tx.$executeRaw`UPDATE "Conversation" SET "mergedIntoId" = ${target.id}, "mergedAt" = ${now}, "ticketId" = NULL, "updatedAt" = ${now},
+        status = 'CLOSED', "closedAt" = CASE WHEN status = 'CLOSED' THEN COALESCE("closedAt", ${now}) ELSE ${now} END
+      WHERE "accountId" = ${ctx.accountId} AND id = ANY(${sourceIds}::text[])`;
     await tx.conversation.update({
       where: { id: target.id },
       data: {
