@@ -12,9 +12,13 @@ import {
   ChConnectDocument,
   ChDeleteDocument,
   ChRegisterAppDocument,
+  CollChangedDocument,
+  CollSetActivityDocument,
   ConvPublishDocument,
   ConvUpdateDeliveryStatusDocument,
   HardeningHeartbeatDocument,
+  PresChangedDocument,
+  PresSetAvailabilityDocument,
   TkCreateTicketDocument,
   TypingChangedDocument,
   TypingSetDocument,
@@ -175,6 +179,15 @@ beforeAll(async () => {
     await liveOnce(widget, () => superAdmin.request(WaUpdateChatDocument, { input: { channelId: chatChannelId, chat: { color: ["#0055ff", "#0066ff"][color++ % 2] } } })),
   );
   captured.set("subscription heartbeat", (await record(t.ws(agentToken), HardeningHeartbeatDocument, { intervalMs: 100 }).waitFor(1))[0]);
+
+  // Presence and collision: the agent (connected through the typed client) as the super admin sees them.
+  const superAdminToken = await t.tokenFor(acc.superAdmin);
+  const presence = record(t.ws(superAdminToken), PresChangedDocument, {});
+  captured.set("subscription presenceChanged", await liveOnce(presence, () => t.client(agentToken).request(PresSetAvailabilityDocument, { input: { availability: "AVAILABLE" } })));
+  const activity = record(t.ws(superAdminToken), CollChangedDocument, { conversationId: chat.conversationId });
+  await t.client(agentToken).request(CollSetActivityDocument, { input: { conversationId: chat.conversationId, activity: "VIEWING" } });
+  await waitUntil(() => activity.results.some((r) => r.conversationActivityChanged.agents.length > 0));
+  captured.set("subscription conversationActivityChanged", activity.results.find((r) => r.conversationActivityChanged.agents.length > 0));
 });
 
 afterAll(async () => {
