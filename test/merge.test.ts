@@ -130,6 +130,21 @@ describe("mergeConversations", () => {
     expect((await storedCounts()).conversations).toBe(before.conversations);
   });
 
+  test("messages published on the source's thread while it is merged all end in the target, none in the tombstone", async () => {
+    const [keyT, keyS] = [externalId("race-t"), externalId("race-s")];
+    const target = (await publish({ threadKey: keyT })).conversationId;
+    const source = (await publish({ threadKey: keyS })).conversationId;
+    const [merged, ...published] = await Promise.all([
+      (await agent()).request(MgConversationsDocument, { input: { targetId: target, sourceIds: [source] } }),
+      ...Array.from({ length: 6 }, (_, i) => publish({ threadKey: keyS, text: `race ${i}` })),
+    ]);
+    expect(merged.mergeConversations.__typename).toBe("MergeConversationsResult");
+    expect(published.every((p) => !p.duplicate)).toBe(true);
+    expect(await t.prisma.message.count({ where: { conversationId: fromGlobalId(source, "Conversation") } })).toBe(0);
+    const texts = (await messagesOf(target)).map((m) => m.text);
+    for (let i = 0; i < 6; i++) expect(texts).toContain(`race ${i}`);
+  });
+
   test("a conversation merged into one that is merged later still threads into the final target", async () => {
     const [k1, k2, k3] = [externalId("k1"), externalId("k2"), externalId("k3")];
     const c1 = (await publish({ threadKey: k1 })).conversationId;
