@@ -7,9 +7,11 @@
 // one run, the project's `conversations` page (contact, assignee, ticket status, last message)
 // against the same rows fetched by one hand-written SQL statement over `pg` behind a minimal
 // node:http server in this same process (the floor). CPU is this process's (server and client
-// together, for both sides); statements are counted at the `pg` client.
+// together, for both sides); statements are counted at the `pg` client. Then `viewCounts` (every
+// view's count and unread count, src/services/views.ts) for an admin and an agent, p50/p99.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
+import os from "node:os";
 import pg from "pg";
 import { loadConfig } from "../src/config.js";
 import { startServer } from "../src/server.js";
@@ -124,6 +126,9 @@ try {
   variants[2].vars = { filter: { inboxId: toGlobalId("Inbox", "i3"), status: "OPEN" } };
 
   async function run(send: () => Promise<unknown>) {
+    return runWith(CONCURRENCY, N, send);
+  }
+  async function runWith(CONCURRENCY: number, N: number, send: () => Promise<unknown>) {
     const latencies: number[] = [];
     let next = 0;
     const s0 = statements;
@@ -165,6 +170,36 @@ try {
   }
   const viewer = await run(() => post(server.url, { query: "{ viewer { id } }" }, token));
   console.log(`\n{ viewer { id } }               ${fmt(viewer)}`);
+
+  // viewCounts: the four built-in views plus two shared ones, counted for the caller in one
+  // statement. Read positions: the owner has read half of the conversations, agent u7 (a member
+  // of inbox i7, ~2,000 assigned) every one of its inbox's older half; 1,000 mentions of u7, half read.
+  {
+    const seed = await pool.connect();
+    try {
+      await seed.query(`INSERT INTO "ConversationRead" ("accountId", "userId", "conversationId", "lastReadAt", "updatedAt")
+        SELECT $1, $2, 'c' || i, now() - i * interval '1 second', now() FROM generate_series(0, 99999, 2) i`, [A, superAdmin.id]);
+      await seed.query(`INSERT INTO "ConversationRead" ("accountId", "userId", "conversationId", "lastReadAt", "updatedAt")
+        SELECT $1, 'u7', 'c' || i, now() - i * interval '1 second', now() FROM generate_series(50007, 99999, 10) i`, [A]);
+      await seed.query(`INSERT INTO "MessageMention" ("accountId", "messageId", "conversationId", "userId", "createdAt", "readAt")
+        SELECT $1, 'm' || (i * 10 + 1), 'c' || i, 'u7', now() - i * interval '1 second', CASE WHEN i % 20 = 7 THEN now() END FROM generate_series(7, 9997, 10) i`, [A]);
+      await seed.query(`INSERT INTO "View" (id, "accountId", name, filter, "updatedAt") VALUES
+        ('v1', $1, 'Inbox 3, open', $2, now()), ('v2', $1, 'Closed, inbox 7', $3, now())`,
+        [A, JSON.stringify({ inboxId: toGlobalId("Inbox", "i3"), status: "OPEN" }), JSON.stringify({ inboxId: toGlobalId("Inbox", "i7"), status: "CLOSED" })]);
+      await seed.query(`ANALYZE "ConversationRead"; ANALYZE "MessageMention"; ANALYZE "View"`);
+    } finally {
+      seed.release();
+    }
+    const agentToken = await server.services.auth.sign({ typ: "agent", userId: "u7", accountId: A });
+    const COUNTS = "{ viewCounts { view { id name } count unreadCount } }";
+    console.log(`\nviewCounts (6 views, 100,000 conversations), one request at a time; load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+    for (const [who, tok] of [["owner (sees all)", token], ["agent u7 (1 inbox)", agentToken]] as const) {
+      const once = (await post(server.url, { query: COUNTS }, tok)) as { data: { viewCounts: { view: { name: string }; count: number; unreadCount: number }[] } };
+      const r = await runWith(1, Math.min(N, 200), () => post(server.url, { query: COUNTS }, tok));
+      console.log(`  ${who.padEnd(20)} ${fmt(r)}`);
+      console.log(`  ${"".padEnd(20)} ${once.data.viewCounts.map((c) => `${c.view.name}: ${c.count}/${c.unreadCount}`).join(", ")}`);
+    }
+  }
 
   console.log("\nEXPLAIN (the list's statement for each filter, 100,000 conversations):");
   const explainDb = await pool.connect();
