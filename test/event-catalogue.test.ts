@@ -28,6 +28,7 @@ import {
   WaUpdateChatDocument,
   WidgetStartChatDocument,
   WidgetVisitorMessageAddedDocument,
+  VwCountsChangedDocument,
 } from "./generated/graphql.js";
 import { createTestAccount, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
@@ -188,6 +189,8 @@ beforeAll(async () => {
   await t.client(agentToken).request(CollSetActivityDocument, { input: { conversationId: chat.conversationId, activity: "VIEWING" } });
   await waitUntil(() => activity.results.some((r) => r.conversationActivityChanged.agents.length > 0));
   captured.set("subscription conversationActivityChanged", activity.results.find((r) => r.conversationActivityChanged.agents.length > 0));
+  // View counts: the caller's own, pushed at once on subscribing.
+  captured.set("subscription viewCountsChanged", (await record(t.ws(agentToken), VwCountsChangedDocument).waitFor(1))[0]);
 });
 
 afterAll(async () => {
