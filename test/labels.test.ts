@@ -190,6 +190,10 @@ describe("labels on conversations and tickets", () => {
     expect((await asAgent.request(LbAddToTicketDocument, { input: { ticketId, labelIds: [bug.id] } })).addTicketLabels).toMatchObject({ __typename: "TicketResult", ticket: { id: ticketId, labels: [{ name: "Bug" }] } });
     const listed = (await asAgent.request(LbTicketsDocument, {})).tickets.edges.find((e) => e.node.id === ticketId);
     expect(listed?.node.labels).toEqual([{ name: "Bug" }]);
+    const unlabelled = await t.prisma.ticket.create({ data: { accountId: acc.accountId, name: "Other", pipelineId: pipeline.id, statusId: pipeline.statuses[0].id } });
+    const filtered = (await asAgent.request(LbTicketsDocument, { filter: { labelIds: [bug.id] } })).tickets.edges.map((e) => e.node.id);
+    expect(filtered).toEqual([ticketId]);
+    expect(filtered).not.toContain(toGlobalId("Ticket", unlabelled.id));
     expect((await foreignAdmin.request(LbAddToTicketDocument, { input: { ticketId, labelIds: [] } })).addTicketLabels).toMatchObject({ __typename: "NotFoundError" });
     expect((await asAgent.request(LbRemoveFromTicketDocument, { input: { ticketId, labelIds: [bug.id] } })).removeTicketLabels).toMatchObject({ ticket: { labels: [] } });
   });

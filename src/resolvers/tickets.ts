@@ -1,6 +1,6 @@
 import { builder } from "../schema/builder.js";
 import { COMMON_ERRORS } from "../schema/errors.js";
-import { fromGlobalId } from "../schema/ids.js";
+import { fromGlobalId, fromGlobalIds } from "../schema/ids.js";
 import { CreateTicketInput, TicketFilterInput, TicketResult, UpdateTicketInput } from "../schema/ticket.js";
 import { ConditionalStatusError, ConflictError } from "../services/errors.js";
 import { createTicket, listTickets, updateTicket, type TicketFilter } from "../services/tickets.js";
@@ -25,6 +25,7 @@ builder.queryFields((t) => ({
             statusId: optionalId(filter.statusId, "PipelineStatus"),
             ownerId: optionalId(filter.ownerId, "User"),
             contactId: optionalId(filter.contactId, "Contact"),
+            labelIds: filter.labelIds ? fromGlobalIds(filter.labelIds, "Label", ["filter", "labelIds"]) : null,
           }
         : undefined;
       return listTickets(ctx, decoded, query);

@@ -58,6 +58,7 @@ export const TicketFilterInput = builder.inputType("TicketFilter", {
     contactId: t.id({ description: "Only tickets of this contact." }),
     from: t.field({ type: "DateTime", description: "Created at or after." }),
     to: t.field({ type: "DateTime", description: "Created before." }),
+    labelIds: t.idList({ description: "Only tickets carrying every one of these labels (an unknown label matches nothing)." }),
   }),
 });
 

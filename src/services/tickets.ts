@@ -42,6 +42,8 @@ export interface TicketFilter {
   from?: Date | null;
   /** Created before. */
   to?: Date | null;
+  /** Only tickets carrying every one of these labels. */
+  labelIds?: string[] | null;
 }
 
 /** Prisma filter for the `tickets` list, always limited to the caller's account. */
@@ -57,6 +59,7 @@ export function ticketWhere(ctx: AgentContext, filter: TicketFilter = {}): Prism
     ...(filter.closed != null ? { status: { isClosed: filter.closed } } : {}),
     ...(filter.contactId ? { contactId: filter.contactId } : {}),
     ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
+    ...(filter.labelIds?.length ? { AND: filter.labelIds.map((labelId) => ({ labelLinks: { some: { labelId } } })) } : {}),
   };
 }
 
