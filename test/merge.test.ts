@@ -150,12 +150,17 @@ describe("mergeConversations", () => {
     const c1 = (await publish({ threadKey: k1 })).conversationId;
     const c2 = (await publish({ threadKey: k2 })).conversationId;
     const c3 = (await publish({ threadKey: k3 })).conversationId;
+    const c1Row = await t.prisma.conversation.findUniqueOrThrow({ where: { id: fromGlobalId(c1, "Conversation") } });
+    const comment = await t.prisma.message.create({ data: { accountId: a.accountId, conversationId: c1Row.id, channelId: c1Row.channelId, direction: "OUTBOUND", kind: "COMMENT", senderType: "AGENT", authorId: a.admin.id, text: "@Agent look" } });
+    await t.prisma.messageMention.create({ data: { accountId: a.accountId, messageId: comment.id, conversationId: c1Row.id, userId: a.agent.id } });
     const client = await agent();
     expect((await client.request(MgConversationsDocument, { input: { targetId: c2, sourceIds: [c1] } })).mergeConversations.__typename).toBe("MergeConversationsResult");
     expect((await client.request(MgConversationsDocument, { input: { targetId: c3, sourceIds: [c2] } })).mergeConversations.__typename).toBe("MergeConversationsResult");
     expect((await publish({ threadKey: k1, text: "via the first" })).conversationId).toBe(c3);
     const node = (await client.request(MgConversationDocument, { id: c1 })).node as { mergedInto: { id: string } };
     expect(node.mergedInto.id).toBe(c3);
+    // The mention moved with its comment.
+    expect((await t.prisma.messageMention.findFirstOrThrow({ where: { messageId: comment.id } })).conversationId).toBe(fromGlobalId(c3, "Conversation"));
   });
 
   test("email threading: a reply to a merged email conversation lands in the target, even on another channel; the same email again is a duplicate", async () => {

@@ -80,6 +80,8 @@ export async function mergeConversations(ctx: AgentContext, input: MergeInput): 
     const now = new Date();
 
     await tx.message.updateMany({ where: { accountId: ctx.accountId, conversationId: { in: sourceIds } }, data: { conversationId: target.id } });
+    // Mentions in the moved comments belong to the target (its "mentions me" and unread state).
+    await tx.messageMention.updateMany({ where: { accountId: ctx.accountId, conversationId: { in: sourceIds } }, data: { conversationId: target.id } });
     // The sources' labels go on the target (each label once).
     await tx.$executeRaw`INSERT INTO "ConversationLabel" ("accountId", "conversationId", "labelId", "createdAt")
       SELECT "accountId", ${target.id}, "labelId", "createdAt" FROM "ConversationLabel" WHERE "accountId" = ${ctx.accountId} AND "conversationId" = ANY(${sourceIds}::text[])
