@@ -112,6 +112,9 @@ describe("mergeConversations", () => {
     expect(listed).toContain(target);
     expect(listed).not.toContain(source);
 
+    // A tombstone takes no writes: replies go to the target.
+    expect((await (await agent()).request(ConvReplyDocument, { input: { conversationId: source, text: "to the tombstone" } })).reply.__typename).toBe("NotFoundError");
+
     // Subscribers hear of both.
     await expect.poll(() => live.results.some((r) => r.conversationUpdated.id === source && r.conversationUpdated.mergedInto?.id === target), { timeout: 10_000 }).toBe(true);
     live.dispose();
