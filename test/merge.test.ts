@@ -164,6 +164,14 @@ describe("mergeConversations", () => {
     expect(node.mergedInto.id).toBe(c3);
     // The mention moved with its comment.
     expect((await t.prisma.messageMention.findFirstOrThrow({ where: { messageId: comment.id } })).conversationId).toBe(fromGlobalId(c3, "Conversation"));
+    // Purging the final target (trash is purged after 30 days) takes its tombstones along.
+    const finalId = fromGlobalId(c3, "Conversation");
+    await t.prisma.$transaction([
+      t.prisma.messageMention.deleteMany({ where: { conversationId: finalId } }),
+      t.prisma.message.deleteMany({ where: { conversationId: finalId } }),
+      t.prisma.conversation.delete({ where: { id: finalId } }),
+    ]);
+    expect(await t.prisma.conversation.count({ where: { id: { in: [c1Row.id, fromGlobalId(c2, "Conversation")] } } })).toBe(0);
   });
 
   test("email threading: a reply to a merged email conversation lands in the target, even on another channel; the same email again is a duplicate", async () => {

@@ -54,7 +54,7 @@ CREATE UNIQUE INDEX "ContactPropertyDefinition_accountId_key_key" ON "ContactPro
 CREATE INDEX "Conversation_accountId_mergedIntoId_idx" ON "Conversation"("accountId", "mergedIntoId");
 
 -- AddForeignKey
-ALTER TABLE "Conversation" ADD CONSTRAINT "Conversation_accountId_mergedIntoId_fkey" FOREIGN KEY ("accountId", "mergedIntoId") REFERENCES "Conversation"("accountId", "id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "Conversation" ADD CONSTRAINT "Conversation_accountId_mergedIntoId_fkey" FOREIGN KEY ("accountId", "mergedIntoId") REFERENCES "Conversation"("accountId", "id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "ContactNote" ADD CONSTRAINT "ContactNote_accountId_fkey" FOREIGN KEY ("accountId") REFERENCES "Account"("id") ON DELETE CASCADE ON UPDATE CASCADE;
