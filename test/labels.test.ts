@@ -16,6 +16,9 @@ import {
   LbRemoveFromTicketDocument,
   LbTicketsDocument,
   LbUpdateDocument,
+  LbCreateViewDocument,
+  LbViewCountsDocument,
+  LbViewListDocument,
 } from "./generated/graphql.js";
 import { readPath } from "../src/db/read-sql.js";
 import { fromGlobalId, toGlobalId } from "../src/schema/ids.js";
@@ -196,6 +199,18 @@ describe("labels on conversations and tickets", () => {
     expect(filtered).not.toContain(toGlobalId("Ticket", unlabelled.id));
     expect((await foreignAdmin.request(LbAddToTicketDocument, { input: { ticketId, labelIds: [] } })).addTicketLabels).toMatchObject({ __typename: "NotFoundError" });
     expect((await asAgent.request(LbRemoveFromTicketDocument, { input: { ticketId, labelIds: [bug.id] } })).removeTicketLabels).toMatchObject({ ticket: { labels: [] } });
+  });
+  test("a saved view filtered by labels lists and counts the conversations carrying them", async () => {
+    const churn = await label("Churn risk", "#990000");
+    const inbox = await createInbox(t.prisma, acc.accountId, { userIds: [acc.agent.id] });
+    const [one, two] = [await conversationIn(acc.accountId, inbox.id), await conversationIn(acc.accountId, inbox.id)];
+    await conversationIn(acc.accountId, inbox.id);
+    for (const conversationId of [one, two]) await asAgent.request(LbAddToConversationDocument, { input: { conversationId, labelIds: [churn.id] } });
+    const created = await asAgent.request(LbCreateViewDocument, { input: { name: "Churn", filter: { labelIds: [churn.id], inboxId: toGlobalId("Inbox", inbox.id) } } });
+    if (created.createView.__typename !== "ViewResult") throw new Error(JSON.stringify(created.createView));
+    const viewId = created.createView.view.id;
+    expect((await asAgent.request(LbViewListDocument, { viewId })).conversations.edges.map((e) => e.node.id).sort()).toEqual([one, two].sort());
+    expect((await asAgent.request(LbViewCountsDocument, {})).viewCounts.find((c) => c.view.id === viewId)?.count).toBe(2);
   });
 });
 
