@@ -1,6 +1,6 @@
 import { builder } from "./builder.js";
 import { fromGlobalId, fromGlobalIds } from "./ids.js";
-import { ConversationStatusEnum } from "./conversation-status.js";
+import { ConversationPriorityEnum, ConversationStatusEnum } from "./conversation-status.js";
 import type { ConversationFilter as Filter } from "../services/conversation-filter.js";
 
 /**
@@ -12,13 +12,14 @@ export const ConversationFilter = builder.inputType("ConversationFilter", {
   fields: (t) => ({
     inboxId: t.id({ description: "Only this inbox (or the help desk's id); one the caller cannot see gives an empty page." }),
     channelId: t.id({ description: "Only conversations started on this channel." }),
-    status: t.field({ type: ConversationStatusEnum, description: "Only OPEN or only CLOSED conversations." }),
+    status: t.field({ type: ConversationStatusEnum, description: "Only conversations in this status. Without it, every status but SPAM and TRASH." }),
+    priority: t.field({ type: ConversationPriorityEnum, description: "Only conversations of this priority." }),
     assigneeId: t.id({ description: "Only conversations assigned to this user." }),
     unassigned: t.boolean({ description: "Only conversations without an assignee (ignored with assigneeId)." }),
     from: t.field({ type: "DateTime", description: "Latest activity at or after." }),
     to: t.field({ type: "DateTime", description: "Latest activity before." }),
-    labelIds: t.idList({ description: "Only conversations carrying every one of these labels (an unknown label matches nothing)." }),
     mentionsMe: t.boolean({ description: "Only conversations with a comment that mentions the caller (read or not; the MENTIONS view counts the unread ones)." }),
+    labelIds: t.idList({ description: "Only conversations carrying every one of these labels (an unknown label matches nothing)." }),
   }),
 });
 
@@ -29,11 +30,12 @@ export function toConversationFilter(f: typeof ConversationFilter.$inferInput | 
     inboxId: f.inboxId ? fromGlobalId(f.inboxId, "Inbox") : null,
     channelId: f.channelId ? fromGlobalId(f.channelId, "Channel") : null,
     status: f.status,
+    priority: f.priority,
     assigneeId: f.assigneeId ? fromGlobalId(f.assigneeId, "User") : null,
     unassigned: f.unassigned,
     from: f.from,
     to: f.to,
-    labelIds: f.labelIds ? fromGlobalIds(f.labelIds, "Label", ["filter", "labelIds"]) : null,
     mentionsMe: f.mentionsMe,
+    labelIds: f.labelIds ? fromGlobalIds(f.labelIds, "Label", ["filter", "labelIds"]) : null,
   };
 }

@@ -22,7 +22,7 @@ export const ConversationObject = builder.prismaNode("Conversation", {
   description: "A thread with one contact, from one channel, in one inbox or the help desk.",
   fields: (t) => ({
     subject: t.exposeString("subject", { nullable: true, description: "The email subject or form name the thread started with; null for chat-like channels." }),
-    status: t.expose("status", { type: ConversationStatusEnum, description: "OPEN or CLOSED." }),
+    status: t.expose("status", { type: ConversationStatusEnum, description: "OPEN, SNOOZED, CLOSED, SPAM or TRASH (see ConversationStatus)." }),
     threadKey: t.exposeString("threadKey", { nullable: true, description: "The transport's thread key that later messages join." }),
     visitorName: t.exposeString("visitorName", { nullable: true, description: "What an unknown visitor (no contact yet) called themselves." }),
     visitorEmail: t.exposeString("visitorEmail", { nullable: true, description: "The email an unknown visitor gave (chat pre-chat form or widget); used for chat transcripts and by createContactFromConversation." }),

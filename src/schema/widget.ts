@@ -2,6 +2,8 @@ import { builder } from "./builder.js";
 import { toGlobalId } from "./ids.js";
 import { AttachmentObject, MessageDirectionEnum, MessageKindEnum, SenderTypeEnum } from "./message.js";
 import { ConversationStatusEnum } from "./conversation.js";
+import type { ConversationStatus } from "../generated/prisma/client.js";
+import { visitorStatus } from "../services/conversation-states.js";
 import { TypicalReplyTimeEnum } from "./channel-settings.js";
 import type { ChatWidgetStatus } from "../services/chat-availability.js";
 import type { VisitorMessage } from "../services/chat-widget.js";
@@ -54,12 +56,16 @@ export const VisitorMessageType = VisitorMessageRef.implement({
 });
 
 export const VisitorConversationType = builder
-  .objectRef<{ id: string; status: "OPEN" | "CLOSED"; eventCursor: string; messages: VisitorMessage[] }>("VisitorConversation")
+  .objectRef<{ id: string; status: ConversationStatus; eventCursor: string; messages: VisitorMessage[] }>("VisitorConversation")
   .implement({
     description: "The visitor's chat: at most its last 200 messages, oldest first.",
     fields: (t) => ({
       id: t.id({ description: "The conversation's global id.", resolve: (c) => toGlobalId("Conversation", c.id) }),
-      status: t.expose("status", { type: ConversationStatusEnum, description: "OPEN, or CLOSED when an agent closed it (a new visitor message reopens it)." }),
+      status: t.field({
+        type: ConversationStatusEnum,
+        description: "OPEN, or CLOSED when an agent closed it (a new visitor message reopens it). Never the team's internal states: a snoozed or spam-marked chat shows OPEN, a trashed one CLOSED.",
+        resolve: (c) => visitorStatus(c.status),
+      }),
       messages: t.field({ type: [VisitorMessageType], description: "The last 200 messages at most, oldest first.", resolve: (c) => c.messages }),
       eventCursor: t.exposeString("eventCursor", {
         description: "Subscribe to visitorMessageAdded with `after` set to this to receive every reply from this snapshot on (one already listed may come again: keep messages by id).",

@@ -59,7 +59,8 @@ export async function removeUnusedFiles(prisma: PrismaClient, config: Pick<Confi
     for (let i = 0; i < old.length; i += 500) {
       const batch = old.slice(i, i + 500);
       const used = await prisma.attachment.findMany({ where: { accountId, storageKey: { in: batch } }, select: { storageKey: true } });
-      const named = new Set(used.map((a) => a.storageKey));
+      const originals = await prisma.emailOriginal.findMany({ where: { accountId, storageKey: { in: batch } }, select: { storageKey: true } });
+      const named = new Set([...used, ...originals].map((a) => a.storageKey));
       const unused = batch.filter((key) => !named.has(key));
       await removeAttachmentFiles(config, unused);
       removed += unused.length;

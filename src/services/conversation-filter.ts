@@ -1,4 +1,4 @@
-import type { Prisma, ConversationStatus } from "../generated/prisma/client.js";
+import type { Prisma, ConversationPriority, ConversationStatus } from "../generated/prisma/client.js";
 import type { AgentContext } from "../context.js";
 import { visibleInboxWhere } from "./access.js";
 
@@ -10,7 +10,9 @@ import { visibleInboxWhere } from "./access.js";
 export interface ConversationFilter {
   inboxId?: string | null;
   channelId?: string | null;
+  /** Without it, SPAM and TRASH conversations are left out (src/services/conversation-states.ts). */
   status?: ConversationStatus | null;
+  priority?: ConversationPriority | null;
   assigneeId?: string | null;
   /** true: only conversations without an assignee (ignored when assigneeId is given). */
   unassigned?: boolean | null;
@@ -34,7 +36,8 @@ export function conversationFilterWhere(ctx: AgentContext, f: ConversationFilter
   const where: Prisma.ConversationWhereInput = { accountId: ctx.accountId, inbox: visibleInboxWhere(ctx), mergedIntoId: null };
   if (f.inboxId) where.inboxId = f.inboxId;
   if (f.channelId) where.channelId = f.channelId;
-  if (f.status) where.status = f.status;
+  where.status = f.status ? f.status : { notIn: ["SPAM", "TRASH"] };
+  if (f.priority) where.priority = f.priority;
   if (f.assigneeId) where.assigneeId = f.assigneeId;
   else if (f.unassigned) where.assigneeId = null;
   // One EXISTS per label (read-sql compiles `some`); AND keeps any other criterion's AND list.

@@ -105,7 +105,9 @@ export async function receiveEmail(services: Services, channel: Channel, raw: Bu
   const text = mail.text ?? html?.text ?? (mail.html ? htmlToPlainText(mail.html) : null);
   const { stored, skipped } = await storeAttachments(services, channel.accountId, mail);
   const note = skipped.length ? `\n\n[${skipped.length} attachment(s) over ${services.config.transports.maxAttachmentBytes} bytes not kept: ${skipped.map((s) => s.name).join(", ")}]` : "";
-  const keys = stored.map((a) => a.storageKey!);
+  // An email whose HTML was not kept stays available whole, as received (Message.originalEmail).
+  const original = html?.dropped ? { storageKey: await saveAttachmentFile(services.config, channel.accountId, raw), size: raw.length } : undefined;
+  const keys = [...stored.map((a) => a.storageKey!), ...(original ? [original.storageKey] : [])];
   try {
     const result = await receiveInbound(prisma, {
       accountId: channel.accountId,
@@ -118,6 +120,7 @@ export async function receiveEmail(services: Services, channel: Channel, raw: Bu
       richText: html?.richText ?? null,
       attachments: stored,
       suppressNotifications: verdicts.flagged,
+      originalEmail: original,
       metadata: {
         email: {
           messageId: mail.messageId,

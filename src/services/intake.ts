@@ -11,6 +11,7 @@ import { searchableText } from "./search.js";
 import { recordIntake } from "../metrics.js";
 import { chatflowOnInbound, type EngineOptions } from "./chatflow-engine.js";
 import { followMergedThread } from "./merge.js";
+import { spamSenderSql } from "./conversation-states.js";
 
 /**
  * Intake writes through `pg` directly (sqlTransaction): every statement below is raw SQL, and a
@@ -55,6 +56,8 @@ export interface InboundMessage {
   chatflow?: EngineOptions;
   /** Send no automatic notification about this message (an auto-reply, a list, a bounce: see transports/email/loops.ts). */
   suppressNotifications?: boolean;
+  /** An email's raw bytes kept in the attachment store (its HTML was not kept): Message.originalEmail. */
+  originalEmail?: { storageKey: string; size: number };
 }
 
 export interface InboundResult {
@@ -150,7 +153,7 @@ async function receiveInboundOnce(prisma: PrismaClient, input: InboundMessage): 
 
 const CONVERSATION_COLUMNS = Prisma.sql`id, "accountId", "inboxId", "channelId", "contactId", "visitorName", "visitorEmail", subject, "threadKey",
   "assigneeId", "assignedAt", status, "ticketId", properties, "lastActivityAt", "lastInboundAt", "firstInboundAt",
-  "firstResponseAt", "closedAt", "createdAt", "updatedAt"`;
+  "firstResponseAt", "closedAt", "createdAt", "updatedAt", priority, "snoozedUntil", "trashedAt", "statusBeforeTrash"`;
 
 type Thread = Pick<Conversation, "id" | "inboxId" | "status" | "contactId" | "ticketId">;
 
@@ -195,11 +198,17 @@ function insertMessage(m: Message): Prisma.Sql {
             ${m.senderType}::"SenderType", ${m.text}, ${m.richText}, ${m.externalId}, ${JSON.stringify(m.metadata)}::jsonb, ${m.createdAt}))`;
 }
 
-function messageEvents(conversation: Pick<Conversation, "id" | "inboxId">, messageId: string, type: "conversation.created" | "conversation.updated", reopened = false): OutboxEvent[] {
+/** `silent`: a spam sender's message, which notifies nobody (messageAdded skips it unless the conversation is named). */
+function messageEvents(conversation: Pick<Conversation, "id" | "inboxId">, messageId: string, type: "conversation.created" | "conversation.updated", reopened = false, silent = false): OutboxEvent[] {
   return [
     { type, inboxId: conversation.inboxId, payload: { conversationId: conversation.id, ...(reopened ? { reason: "reopened" } : {}) } },
-    { type: "message.added", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, messageId } },
+    { type: "message.added", inboxId: conversation.inboxId, payload: { conversationId: conversation.id, messageId, ...(silent ? { silent: "spam" } : {}) } },
   ];
+}
+
+/** Whether this message's sender is on the account's spam list (src/services/conversation-states.ts), as SQL. */
+function fromSpamSender(input: InboundMessage, contact: Contact | null): Prisma.Sql {
+  return spamSenderSql(input.accountId, input.channel.id, [input.sender.email, contact?.email], input.sender.handle);
 }
 
 /** `threadLocked`: the transaction holds the thread key's lock already (see receiveInbound). */
@@ -229,6 +238,10 @@ async function writeInbound(tx: Tx, input: InboundMessage, threadLocked: boolean
     createdAt: now,
   };
   const conversation = thread ? await appendToThread(tx, input, thread, message, contact) : await startConversation(tx, input, threadKey, message, contact);
+  if (input.originalEmail) {
+    await tx.$executeRaw`INSERT INTO "EmailOriginal" (id, "accountId", "messageId", "storageKey", size, "createdAt")
+      VALUES (${randomUUID()}, ${accountId}, ${message.id}, ${input.originalEmail.storageKey}, ${input.originalEmail.size}, ${now})`;
+  }
   if (input.chatflow && isPrismaTx(tx)) await chatflowOnInbound(tx, { accountId, conversationId: conversation.id, conversationCreated: !thread, text: message.text }, input.chatflow);
   return { message, conversation, contact, duplicate: false, conversationCreated: !thread };
 }
@@ -245,18 +258,21 @@ async function appendToThread(tx: Tx, input: InboundMessage, thread: Thread, mes
   const touchTicket = thread.ticketId
     ? Prisma.sql`, touched_ticket AS (UPDATE "Ticket" SET "lastActivityAt" = ${now}, "updatedAt" = ${now} WHERE "accountId" = ${accountId} AND id = ${thread.ticketId})`
     : Prisma.empty;
-  const events = messageEvents(thread, message.id, "conversation.updated", thread.status === "CLOSED");
+  // The customer writing wakes a snoozed conversation, reopens a closed or trashed one; a
+  // conversation in SPAM, or a message from a sender on the spam list, stays (goes) in SPAM.
   const [conversation] = await tx.$queryRaw<Conversation[]>`
     WITH ${insertMessage(message)} ${touchTicket}
     UPDATE "Conversation" SET
       "lastActivityAt" = ${now}, "lastInboundAt" = ${now}, "firstInboundAt" = COALESCE("firstInboundAt", ${now}),
-      status = 'OPEN', "closedAt" = NULL, "updatedAt" = ${now},
+      status = CASE WHEN status = 'SPAM' OR ${fromSpamSender(input, contact)} THEN 'SPAM'::"ConversationStatus" ELSE 'OPEN'::"ConversationStatus" END,
+      "closedAt" = NULL, "snoozedUntil" = NULL, "trashedAt" = NULL, "statusBeforeTrash" = NULL, "updatedAt" = ${now},
       "contactId" = COALESCE("contactId", ${linkContact?.id ?? null}),
       search = COALESCE(search, ''::tsvector) || to_tsvector('simple', ${words})
     WHERE "accountId" = ${accountId} AND id = ${thread.id}
     RETURNING ${CONVERSATION_COLUMNS}`;
   await insertAttachments(tx, input, message);
-  await recordEvents(tx, accountId, events);
+  const spam = conversation.status === "SPAM";
+  await recordEvents(tx, accountId, messageEvents(thread, message.id, "conversation.updated", !spam && thread.status !== "OPEN", spam));
   return conversation;
 }
 
@@ -275,11 +291,12 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
   const [row] = await tx.$queryRaw<(Conversation & TicketRuleInputs & { routingTargets: string[] | null })[]>`
     WITH new_conversation AS (
       INSERT INTO "Conversation" (id, "accountId", "inboxId", "channelId", "contactId", "visitorName", "visitorEmail", subject, "threadKey",
-                                  properties, "lastActivityAt", "lastInboundAt", "firstInboundAt", "createdAt", "updatedAt", search)
+                                  properties, "lastActivityAt", "lastInboundAt", "firstInboundAt", "createdAt", "updatedAt", search, status)
       VALUES (${message.conversationId}, ${accountId}, ${channel.inboxId}, ${channel.id}, ${contact?.id ?? null},
               ${contact ? null : input.sender.name?.trim() || null}, ${contact ? null : input.sender.email?.trim().toLowerCase() || null},
               ${subject}, ${threadKey}, ${JSON.stringify(channel.conversationDefaults ?? {})}::jsonb, ${now}, ${now}, ${now}, ${now}, ${now},
-              to_tsvector('simple', ${words}))
+              to_tsvector('simple', ${words}),
+              CASE WHEN ${fromSpamSender(input, contact)} THEN 'SPAM'::"ConversationStatus" ELSE 'OPEN'::"ConversationStatus" END)
       RETURNING ${CONVERSATION_COLUMNS}),
     ${insertMessage(message)}
     SELECT nc.*, rule.*, ${routesToTargets ? Prisma.sql`ARRAY(${specificTargetsSql(accountId, channel.id)})` : Prisma.sql`NULL::text[]`} AS "routingTargets"
@@ -290,10 +307,12 @@ async function startConversation(tx: Tx, input: InboundMessage, threadKey: strin
   let conversation: Conversation = inserted;
   await insertAttachments(tx, input, message);
 
-  const routed = await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id, targets: routingTargets ?? undefined, notifyOwner: !input.suppressNotifications });
+  // A spam sender's conversation is neither routed nor ticketed, and notifies nobody.
+  const spam = conversation.status === "SPAM";
+  const routed = spam ? { assigneeId: null } : await routeNewConversation(tx, { accountId, channel, conversationId: conversation.id, contact, messageId: message.id, targets: routingTargets ?? undefined, notifyOwner: !input.suppressNotifications });
   if (routed.assigneeId) conversation = { ...conversation, assigneeId: routed.assigneeId, assignedAt: now };
-  const events = messageEvents(conversation, message.id, "conversation.created");
-  const ticket = await onConversationCreated(tx, conversation, channel, rule);
+  const events = messageEvents(conversation, message.id, "conversation.created", false, spam);
+  const ticket = spam ? null : await onConversationCreated(tx, conversation, channel, rule);
   if (ticket) {
     conversation = { ...conversation, ticketId: ticket.id };
     events.push({ type: "ticket.created", inboxId: conversation.inboxId, payload: { ticketId: ticket.id, conversationId: conversation.id } });

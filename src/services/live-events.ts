@@ -61,6 +61,8 @@ export async function liveEvents(ctx: AgentContext, input: LiveEventsInput): Pro
       if (!event.inboxId || !inboxes.has(event.inboxId)) return false;
       if (input.inboxId && event.inboxId !== input.inboxId) return false;
       if (input.conversationId) return event.payload.conversationId === input.conversationId;
+      // A spam sender's message (intake marks it silent) notifies nobody.
+      if (input.respectMute && event.payload.silent) return false;
       return !(input.respectMute && muted);
     },
   });

@@ -16,7 +16,10 @@ export const handleAttachmentDownload: TransportHandler = async (req, res, { ser
   if (!(await verifyDownload(services.config, id, url.searchParams.get("expires"), url.searchParams.get("signature")))) {
     return sendJson(res, 403, { error: "invalid_or_expired_signature" });
   }
-  const attachment = await services.prisma.attachment.findUnique({ where: { id } });
+  // An original email (Message.originalEmail) is served like an attachment under its own id.
+  const attachment =
+    (await services.prisma.attachment.findUnique({ where: { id } })) ??
+    (await services.prisma.emailOriginal.findUnique({ where: { id } }).then((o) => o && { storageKey: o.storageKey, name: "original-email.eml", mimeType: "message/rfc822" }));
   const file = attachment?.storageKey ? await openAttachmentFile(services.config, attachment.storageKey) : null;
   if (!attachment || !file) return sendJson(res, 404, { error: "not_found" });
   const name = (attachment.name ?? "attachment").replace(/[\r\n"]/g, "_");
