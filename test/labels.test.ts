@@ -215,7 +215,7 @@ describe("labels on conversations and tickets", () => {
 });
 
 describe("live and fast", () => {
-  test("adding, removing and deleting labels pushes conversationUpdated over graphql-ws with the labels as they are", async () => {
+  test("adding, removing, renaming and deleting labels pushes conversationUpdated over graphql-ws with the labels as they are", async () => {
     const billing = await label("Live billing", "#00aa00");
     // A fresh inbox, replayed from the start: the subscription sees exactly this test's changes.
     const inbox = await createInbox(t.prisma, acc.accountId, { userIds: [acc.agent.id] });
@@ -232,9 +232,13 @@ describe("live and fast", () => {
     await asAgent.request(LbRemoveFromConversationDocument, { input: { conversationId, labelIds: [billing.id] } });
     await asAgent.request(LbAddToConversationDocument, { input: { conversationId, labelIds: [billing.id] } });
     expect((await live.waitFor(3))[2].conversationUpdated.labels).toEqual([{ name: "Live billing" }]);
+    // Renaming pushes the new name; a description change alone pushes nothing.
+    await asAdmin.request(LbUpdateDocument, { input: { labelId: billing.id, description: "Only the description" } });
+    await asAdmin.request(LbUpdateDocument, { input: { labelId: billing.id, name: "Live invoices" } });
+    expect((await live.waitFor(4))[3].conversationUpdated.labels).toEqual([{ name: "Live invoices" }]);
     await asAdmin.request(LbDeleteDocument, { input: { labelId: billing.id } });
-    expect((await live.waitFor(4))[3].conversationUpdated).toEqual({ id: conversationId, labels: [] });
-    expect(live.results).toHaveLength(4);
+    expect((await live.waitFor(5))[4].conversationUpdated).toEqual({ id: conversationId, labels: [] });
+    expect(live.results).toHaveLength(5);
     expect(live.errors).toEqual([]);
     live.dispose();
   });

@@ -53,22 +53,40 @@ export async function createLabel(ctx: AgentContext, input: { name: string; colo
     .catch(duplicateName);
 }
 
-/** Admins: renames, recolours or re-describes a label; omitted fields keep their value, a null description clears it. */
+/**
+ * Admins: renames, recolours or re-describes a label; omitted fields keep their value, a null
+ * description clears it. A new name or colour pushes `conversationUpdated` (reason "labels") for
+ * every conversation carrying the label, recorded in the same transaction.
+ */
 export async function updateLabel(ctx: AgentContext, input: { labelId: string; name?: string | null; color?: string | null; description?: string | null }): Promise<Label> {
   requireRole(ctx, "ADMIN", "manage labels");
   const data = parseInput(z.object({ name: labelName.nullish(), color: color.nullish(), description }), { name: input.name, color: input.color, description: input.description });
-  const existing = await ctx.prisma.label.findFirst({ where: { accountId: ctx.accountId, id: input.labelId } });
-  if (!existing) throw new NotFoundError("Label", input.labelId);
-  return ctx.prisma.label
-    .update({
-      where: { id: existing.id },
-      data: {
-        ...(data.name ? { name: data.name, nameKey: labelNameKey(data.name) } : {}),
-        ...(data.color ? { color: data.color } : {}),
-        ...(input.description !== undefined ? { description: data.description || null } : {}),
-      },
-    })
-    .catch(duplicateName);
+  return transactionWithEvents(ctx.prisma, async (tx) => {
+    const existing = await tx.label.findFirst({ where: { accountId: ctx.accountId, id: input.labelId } });
+    if (!existing) throw new NotFoundError("Label", input.labelId);
+    const updated = await tx.label
+      .update({
+        where: { id: existing.id },
+        data: {
+          ...(data.name ? { name: data.name, nameKey: labelNameKey(data.name) } : {}),
+          ...(data.color ? { color: data.color } : {}),
+          ...(input.description !== undefined ? { description: data.description || null } : {}),
+        },
+      })
+      .catch(duplicateName);
+    if (updated.name !== existing.name || updated.color !== existing.color) await recordCarriersUpdated(tx, ctx, existing.id);
+    return updated;
+  });
+}
+
+/** A `conversation.updated` event (reason "labels") for every conversation carrying the label. */
+async function recordCarriersUpdated(tx: Tx, ctx: AgentContext, labelId: string) {
+  const carriers = await tx.conversationLabel.findMany({ where: { accountId: ctx.accountId, labelId }, select: { conversation: { select: { id: true, inboxId: true } } } });
+  await recordEvents(
+    tx,
+    ctx.accountId,
+    carriers.map(({ conversation: c }) => ({ type: "conversation.updated", inboxId: c.inboxId, payload: { conversationId: c.id, reason: "labels" } })),
+  );
 }
 
 /**
@@ -80,13 +98,9 @@ export async function deleteLabel(ctx: AgentContext, labelId: string): Promise<{
   return transactionWithEvents(ctx.prisma, async (tx) => {
     const label = await tx.label.findFirst({ where: { accountId: ctx.accountId, id: labelId }, select: { id: true } });
     if (!label) throw new NotFoundError("Label", labelId);
-    const carriers = await tx.conversationLabel.findMany({ where: { accountId: ctx.accountId, labelId }, select: { conversation: { select: { id: true, inboxId: true } } } });
+    // Recorded before the delete takes the links away: subscribers reload after the commit.
+    await recordCarriersUpdated(tx, ctx, label.id);
     await tx.label.delete({ where: { id: label.id } });
-    await recordEvents(
-      tx,
-      ctx.accountId,
-      carriers.map(({ conversation: c }) => ({ type: "conversation.updated", inboxId: c.inboxId, payload: { conversationId: c.id, reason: "labels" } })),
-    );
     return label;
   });
 }
