@@ -18,7 +18,6 @@ export const ConversationFilter = builder.inputType("ConversationFilter", {
     unassigned: t.boolean({ description: "Only conversations without an assignee (ignored with assigneeId)." }),
     from: t.field({ type: "DateTime", description: "Latest activity at or after." }),
     to: t.field({ type: "DateTime", description: "Latest activity before." }),
-    labelIds: t.idList({ description: "Only conversations carrying every one of these labels (an unknown label matches nothing)." }),
     mentionsMe: t.boolean({ description: "Only conversations with a comment that mentions the caller (read or not; the MENTIONS view counts the unread ones)." }),
     labelIds: t.idList({ description: "Only conversations carrying every one of these labels (an unknown label matches nothing)." }),
   }),
@@ -36,7 +35,6 @@ export function toConversationFilter(f: typeof ConversationFilter.$inferInput | 
     unassigned: f.unassigned,
     from: f.from,
     to: f.to,
-    labelIds: f.labelIds ? fromGlobalIds(f.labelIds, "Label", ["filter", "labelIds"]) : null,
     mentionsMe: f.mentionsMe,
     labelIds: f.labelIds ? fromGlobalIds(f.labelIds, "Label", ["filter", "labelIds"]) : null,
   };
