@@ -188,11 +188,13 @@ export function setConversationStatus(ctx: AgentContext, input: { conversationId
 
 /** setConversationStatus in the caller's transaction (bulk actions run several changes in one). */
 export async function setConversationStatusInTx(tx: Tx, ctx: AgentContext, input: { conversationId: string; status: ConversationStatus }) {
+  // SNOOZED, SPAM and TRASH have their own mutations (src/services/conversation-states.ts).
+  if (input.status !== "OPEN" && input.status !== "CLOSED") throw ValidationError.field("input.status", `${input.status} is set with its own mutation (snoozeConversation, markConversationSpam, trashConversation)`);
   const conversation = await findVisibleConversation(tx, ctx, input.conversationId);
   if (conversation.status === input.status) return conversation;
   const updated = await tx.conversation.update({
     where: { id: conversation.id },
-    data: { status: input.status, closedAt: input.status === "CLOSED" ? new Date() : null },
+    data: { status: input.status, closedAt: input.status === "CLOSED" ? new Date() : null, snoozedUntil: null, trashedAt: null, statusBeforeTrash: null },
   });
   await recordEvents(tx, ctx.accountId, [{ type: "conversation.updated", inboxId: updated.inboxId, payload: { conversationId: updated.id, reason: "status" } }]);
   // An agent closing a chat ends it for the visitor too: they get the transcript, once.
