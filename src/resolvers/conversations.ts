@@ -15,7 +15,7 @@ import {
 import { assignConversation, decodeConversationCursor, encodeConversationCursor, listConversations, setConversationStatus } from "../services/conversations.js";
 import { setAvailability } from "../services/availability.js";
 import { findView, viewFilter } from "../services/views.js";
-import { filterDecoder } from "../schema/view.js";
+import { filterDecoder, selectsField } from "../schema/view.js";
 import { announcePresence } from "../services/presence.js";
 
 builder.queryFields((t) => ({
@@ -35,6 +35,7 @@ builder.queryFields((t) => ({
           {
             filter: toConversationFilter(args.filter),
             viewFilter: args.viewId ? viewFilter(ctx, await findView(ctx, fromGlobalId(args.viewId, "View")), filterDecoder(info.schema)) : null,
+            withUnreadCount: selectsField(info, "unreadCount"),
             search: args.search,
             first: args.first,
             after: args.after != null ? decodeConversationCursor(args.after, "after") : null,

@@ -1,4 +1,4 @@
-import { coerceInputValue, type GraphQLInputObjectType, type GraphQLSchema } from "graphql";
+import { coerceInputValue, Kind, type GraphQLInputObjectType, type GraphQLResolveInfo, type GraphQLSchema, type SelectionSetNode } from "graphql";
 import { builder } from "./builder.js";
 import { toGlobalId } from "./ids.js";
 import { ConversationObject } from "./conversation.js";
@@ -103,6 +103,24 @@ export const DeleteViewResult = builder.objectRef<{ viewId: string }>("DeleteVie
   description: "A view was deleted.",
   fields: (t) => ({ deletedViewId: t.id({ description: "Global id of the deleted view.", resolve: (r) => toGlobalId("View", r.viewId) }) }),
 });
+
+/**
+ * True when the operation selects a field named `name` anywhere under this field (fragments
+ * included): over-approximate on purpose, as computing a value nobody reads is only a cost.
+ */
+export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    !!set &&
+    set.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === name || visit(s.selectionSet);
+      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return visit(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((f) => visit(f.selectionSet));
+}
 
 /** A parsed ConversationFilter input as a view stores it: JSON as the client gave it (dates as ISO strings). */
 export function storableFilter(filter: unknown): Record<string, unknown> {

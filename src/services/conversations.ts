@@ -75,7 +75,7 @@ type ConversationQuery = Omit<Prisma.ConversationFindManyArgs, "where" | "orderB
  */
 export async function listConversations(
   ctx: AgentContext,
-  args: { filter?: ConversationFilter | null; viewFilter?: ConversationFilter | null; search?: string | null } & ConversationPageArgs,
+  args: { filter?: ConversationFilter | null; viewFilter?: ConversationFilter | null; search?: string | null; withUnreadCount?: boolean } & ConversationPageArgs,
   query: ConversationQuery = {},
 ) {
   const { backward, size } = pageDirection(args);
@@ -107,7 +107,8 @@ export async function listConversations(
     "Conversation",
     { ...query, where, orderBy: [{ lastActivityAt: dir }, { id: dir }], take: size + 1 },
     extra,
-    { unreadCount: unreadCountSql(ctx.user.id) },
+    // The caller's unread counts in the same statement, when the selection asks for them.
+    args.withUnreadCount ? { unreadCount: unreadCountSql(ctx.user.id) } : undefined,
   );
   const more = picked.length > size;
   const page = picked.slice(0, size);
