@@ -231,6 +231,9 @@ describe("viewCountsChanged", () => {
       expect([...ra.errors, ...ra2.errors, ...rb.errors]).toEqual([]);
     } finally {
       for (const r of [ra, ra2, rb]) r.dispose();
+      // Closed before the server closes (as test/event-catalogue.test.ts does): a client still
+      // open then keeps t.close() waiting.
+      for (const ws of [wsAlice, wsAlice2, wsBob]) await ws.dispose();
     }
   }, 60_000);
 });
