@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
@@ -8,6 +11,7 @@ import { createTestAccount, createTestUser, startTestServer, type TestAccount, t
 import { createChannel, createInbox } from "./support/conversation-fixtures.js";
 import { record, type Recorder } from "./support/subscriptions.js";
 import { heldSubscriptionSlots } from "../src/realtime/limits.js";
+import { startServer } from "../src/server.js";
 
 // Activities lapse after 1.5 s here (30 s in production) so that expiry is tested in real time.
 process.env.CONVERSATION_ACTIVITY_TTL_MS = "1500";
@@ -32,10 +36,10 @@ async function conversationFor(accountId: string, userIds: string[]) {
   return toGlobalId("Conversation", c.id);
 }
 
-async function connect(token: string): Promise<Client> {
+async function connect(token: string, url = t.wsUrl): Promise<Client> {
   let acked!: () => void;
   const connected = new Promise<void>((resolve) => (acked = resolve));
-  const client = createClient({ url: t.wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` }, on: { connected: () => acked() }, onNonLazyError: () => {} });
+  const client = createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` }, on: { connected: () => acked() }, onNonLazyError: () => {} });
   leftovers.push(() => client.dispose());
   await connected;
   return client;
@@ -134,5 +138,28 @@ describe("collision detection", () => {
     expect(lists(aliceRec).at(-1)).toBe("");
     aliceRec.dispose();
     await expect.poll(() => heldSubscriptionSlots()).toBe(0);
+  });
+});
+
+describe.runIf(Boolean(process.env.DATABASE_URL && process.env.REDIS_URL))("collision across two servers (PostgreSQL and Redis)", () => {
+  test("an agent on server B sees an agent of server A viewing, and the view end when that agent's last socket (on A) closes", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "inbox-collision-b-"));
+    const b = await startServer({ ...t.config, port: 0, dataDir });
+    leftovers.push(async () => {
+      await b.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    const dora = await createTestUser(t.prisma, acc.accountId, { firstName: "Dora" });
+    const eve = await createTestUser(t.prisma, acc.accountId, { firstName: "Eve" });
+    const conversationId = await conversationFor(acc.accountId, [dora.id, eve.id]);
+    const eveOnB = record(await connect(await t.tokenFor(eve), b.url.replace("http", "ws")), CollChangedDocument, { conversationId });
+    await eveOnB.waitFor(1);
+    const doraToken = await t.tokenFor(dora);
+    const doraOnA = await connect(doraToken);
+    await t.client(doraToken).request(CollSetActivityDocument, { input: { conversationId, activity: "VIEWING" } });
+    await expect.poll(() => lists(eveOnB)).toEqual(["", "Dora:VIEWING"]);
+    await doraOnA.dispose();
+    await expect.poll(() => lists(eveOnB), { timeout: 1_000 }).toEqual(["", "Dora:VIEWING", ""]);
+    eveOnB.dispose();
   });
 });

@@ -144,7 +144,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL && process.env.REDIS_URL))("pres
     const logger = createLogger({ level: "silent" });
     const lapsed: string[] = [];
     const crashed = redisPresenceStore(process.env.REDIS_URL!, { logger, onLapsed: () => {}, ttlMs: 400, heartbeatMs: 100 });
-    const live = redisPresenceStore(process.env.REDIS_URL!, { logger, onLapsed: (a, u) => lapsed.push(`${a}:${u}`), ttlMs: 400, heartbeatMs: 100 });
+    const live = redisPresenceStore(process.env.REDIS_URL!, { logger, onLapsed: (a, u) => void lapsed.push(`${a}:${u}`), ttlMs: 400, heartbeatMs: 100 });
     leftovers.push(() => live.close());
     const accountId = `crash-${Date.now()}`;
     expect(await crashed.connect(accountId, "u1")).toBe(true);

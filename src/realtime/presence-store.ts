@@ -39,11 +39,39 @@ export interface PresenceStore {
   activities(accountId: string, conversationId: string): Promise<ActivityEntry[]>;
   /** Clears every activity of the user; returns the conversations that had one. */
   clearActivities(accountId: string, userId: string): Promise<string[]>;
+  /**
+   * Runs presence work (a socket's deregistration and what follows) so that close() waits for
+   * it; after close() it does not run (resolves undefined): the server is going away.
+   */
+  run<T>(work: () => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
 }
 
+/** Tracks work for PresenceStore.run: close() waits for what is in flight and refuses the rest. */
+function workTracker() {
+  const pending = new Set<Promise<unknown>>();
+  let closed = false;
+  return {
+    get closed() {
+      return closed;
+    },
+    run<T>(work: () => Promise<T>): Promise<T | undefined> {
+      if (closed) return Promise.resolve(undefined);
+      const p = work();
+      pending.add(p);
+      const done = () => void pending.delete(p);
+      p.then(done, done);
+      return p;
+    },
+    async drain() {
+      closed = true;
+      await Promise.allSettled([...pending]);
+    },
+  };
+}
+
 /** Called when a crashed server's sockets lapse and leave a user with none. */
-export type LapsedListener = (accountId: string, userId: string) => void;
+export type LapsedListener = (accountId: string, userId: string) => Promise<void> | void;
 
 /** How often a server renews its entries, and how long an entry lives without renewal. */
 export const PRESENCE_HEARTBEAT_MS = Number(process.env.PRESENCE_HEARTBEAT_MS ?? 10_000);
@@ -56,7 +84,9 @@ export function memoryPresenceStore(): PresenceStore {
   const counts = new Map<string, number>();
   const byConversation = new Map<string, Map<string, { activity: ActivityKind; expiresAt: number }>>();
   const byUser = new Map<string, Set<string>>();
+  const work = workTracker();
   return {
+    run: (fn) => work.run(fn),
     async connect(accountId, userId) {
       const key = userKey(accountId, userId);
       const n = counts.get(key) ?? 0;
@@ -112,7 +142,9 @@ export function memoryPresenceStore(): PresenceStore {
       }
       return convs;
     },
-    async close() {},
+    async close() {
+      await work.drain();
+    },
   };
 }
 
@@ -127,6 +159,7 @@ export function redisPresenceStore(
   redis.on("error", (err) => opts.logger.error({ component: "presence", err: { message: err.message } }, "redis connection error"));
   const serverId = randomUUID();
   const local = new Map<string, number>();
+  const work = workTracker();
   const zkey = (member: string) => `presence:${member}`;
   const serverSet = (id: string) => `presence:server:${id}`;
   const SERVERS = "presence:servers";
@@ -151,7 +184,7 @@ export function redisPresenceStore(
         const results = await redis.multi().zrem(zkey(member), id).zremrangebyscore(zkey(member), "-inf", Date.now()).zcard(zkey(member)).exec();
         const left = Number(results?.[2]?.[1] ?? 1);
         const [accountId, userId] = member.split(":");
-        if (left === 0) opts.onLapsed(accountId, userId);
+        if (left === 0) await work.run(async () => opts.onLapsed(accountId, userId));
       }
       await redis.del(serverSet(id));
     }
@@ -163,6 +196,7 @@ export function redisPresenceStore(
 
   return {
     serverId,
+    run: (fn) => work.run(fn),
     async connect(accountId, userId) {
       const member = userKey(accountId, userId);
       const n = local.get(member) ?? 0;
@@ -242,11 +276,23 @@ export function redisPresenceStore(
     },
     async close() {
       clearInterval(timer);
-      // Sockets are closed (and counted down) before this; anything left is withdrawn here.
-      const multi = redis.multi().zrem(SERVERS, serverId).del(serverSet(serverId));
-      for (const member of local.keys()) multi.zrem(zkey(member), serverId);
+      await work.drain();
+      // Sockets whose close was not counted down yet are withdrawn here; users left with no
+      // server are reported (the other servers' subscribers hear OFFLINE).
+      const members = [...local.keys()];
       local.clear();
-      await multi.exec().catch(() => undefined);
+      try {
+        const multi = redis.multi().zrem(SERVERS, serverId).del(serverSet(serverId));
+        for (const member of members) multi.zrem(zkey(member), serverId).zcount(zkey(member), Date.now(), "+inf");
+        const results = (await multi.exec()) ?? [];
+        for (let i = 0; i < members.length; i++) {
+          if (Number(results[3 + 2 * i]?.[1] ?? 1) !== 0) continue;
+          const [accountId, userId] = members[i].split(":");
+          await opts.onLapsed(accountId, userId);
+        }
+      } catch (err) {
+        opts.logger.error({ component: "presence", err }, "withdrawing this server's presence failed");
+      }
       redis.disconnect();
     },
   };

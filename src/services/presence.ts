@@ -35,12 +35,15 @@ export function announcePresence(services: Pick<Services, "pubsub">, accountId: 
  */
 export async function agentSocketOpened(services: Services, accountId: string, userId: string): Promise<() => Promise<void>> {
   const store = presenceStoreFor(services.pubsub);
-  if (await store.connect(accountId, userId)) announcePresence(services, accountId, userId);
+  if (await store.run(() => store.connect(accountId, userId))) announcePresence(services, accountId, userId);
   let closed = false;
   return async () => {
     if (closed) return;
     closed = true;
-    if (await store.disconnect(accountId, userId)) await wentOffline(services, accountId, userId);
+    // Tracked: the server's close waits for it before closing the database.
+    await store.run(async () => {
+      if (await store.disconnect(accountId, userId)) await wentOffline(services, accountId, userId);
+    });
   };
 }
 
