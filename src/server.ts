@@ -202,35 +202,22 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await smtp?.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await smtp?.close();');
         await websocket.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await websocket.close();');
         // Idle keep-alive sockets would hold close() open; busy ones finish their response first.
         httpServer.closeIdleConnections();
         const force = setTimeout(() => sockets.forEach((s) => s.destroy()), 10_000);
         await stopped;
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await stopped;');
         clearTimeout(force);
         await dispatcher.stop();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await dispatcher.stop();');
         await deliveries?.stop();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await deliveries?.stop();');
         await fileSweeper.stop();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await fileSweeper.stop();');
         await conversationSweeper.stop();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await conversationSweeper.stop();');
         await adminSocket?.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await adminSocket?.close();');
         await rateLimits.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await rateLimits.close();');
         await presence.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await presence.close();');
         await bus.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await bus.close();');
         await db.close();
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await db.close();');
         await tracing?.shutdown().catch((err) => logger.warn({ err }, "sending the last spans failed"));
-        if (process.env.H2_DEBUG) console.error("H2 close after:", 'await tracing?.shutdown().catch((err) =>');
       })()),
   };
 }
