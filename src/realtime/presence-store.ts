@@ -63,9 +63,13 @@ function workTracker() {
       p.then(done, done);
       return p;
     },
-    async drain() {
+    /** Waits for the work in flight, at most `limitMs`: a close never hangs on a stalled store. */
+    async drain(limitMs = 5_000) {
       closed = true;
-      await Promise.allSettled([...pending]);
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+      await Promise.race([Promise.allSettled([...pending]), limit]);
+      clearTimeout(timer);
     },
   };
 }
@@ -155,7 +159,9 @@ export function redisPresenceStore(
 ): PresenceStore & { serverId: string; abandon(): void } {
   const ttlMs = opts.ttlMs ?? PRESENCE_TTL_MS;
   const heartbeatMs = opts.heartbeatMs ?? PRESENCE_HEARTBEAT_MS;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true });
+  // While Redis is unreachable a command fails after one reconnect attempt instead of queueing
+  // forever (memory, and a close() that never ends): presence is best effort, a lease lapses.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000 });
   redis.on("error", (err) => opts.logger.error({ component: "presence", err: { message: err.message } }, "redis connection error"));
   const serverId = randomUUID();
   const local = new Map<string, number>();
