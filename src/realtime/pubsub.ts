@@ -72,7 +72,7 @@ export function createRealtimeBus(redisUrl?: string, logger: Logger = getProcess
   const onError = (err: Error) => logger.error({ component: "realtime", err: { message: err.message } }, "redis connection error");
   publishClient.on("error", onError);
   subscribeClient.on("error", onError);
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  const eventTarget = createRedisEventTarget({ publishClient: guarded(publishClient, onError), subscribeClient: guarded(subscribeClient, onError) });
   return {
     pubsub: createPubSub<Events>({ eventTarget }),
     async close() {
@@ -81,3 +81,25 @@ export function createRealtimeBus(redisUrl?: string, logger: Logger = getProcess
     },
   };
 }
+
+/**
+ * The client as the Redis event target sees it, its publish/subscribe/unsubscribe promises
+ * handled: the event target drops them, and while Redis is unreachable they wait in the offline
+ * queue until close() rejects them ("Connection is closed"), which would be unhandled rejections.
+ */
+function guarded(client: Redis, onError: (err: Error) => void): Redis {
+  const watched = new Set<PropertyKey>(["publish", "subscribe", "unsubscribe"]);
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (!watched.has(prop)) return value.bind(target);
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        if (result instanceof Promise) result.catch(onError);
+        return result;
+      };
+    },
+  });
+}
+
