@@ -14,6 +14,7 @@ import {
   VwDeleteDocument,
   VwUpdateDocument,
   VwViewsDocument,
+  CsSpamDocument,
 } from "./generated/graphql.js";
 import { createTestAccount, createTestUser, startTestServer, type TestAccount, type TestServer } from "./support/server.js";
 import { createChannel, createInbox, createPartnerApp, externalId } from "./support/conversation-fixtures.js";
@@ -252,3 +253,18 @@ async function eventuallyEqual(actual: () => unknown, expected: unknown, ms = 10
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe("views of SPAM and TRASH", () => {
+  // Last in the file: marking spam lists the sender (every message here is from Cara).
+  test("a view naming status SPAM lists the spam the default list leaves out; its count agrees", async () => {
+    const spam = await publish(salesChannel);
+    expect((await asAlice.request(CsSpamDocument, { input: { conversationId: spam } })).markConversationSpam.__typename).toBe("ConversationResult");
+    const v = await asAlice.request(VwCreateDocument, { input: { name: "Spam", filter: { status: "SPAM" } } });
+    if (v.createView.__typename !== "ViewResult") throw new Error(JSON.stringify(v.createView));
+    const inView = (await listed(asAlice, v.createView.view.id)).map((n) => n.id);
+    expect(inView).toContain(spam);
+    expect(inView.length).toBe((await counts(asAlice)).Spam[0]);
+    // The default list (no status named) still leaves it out.
+    expect((await asAlice.request(RsListDocument, { first: 100 })).conversations.edges.map((e) => e.node.id)).not.toContain(spam);
+  });
+});

@@ -82,7 +82,12 @@ export async function listConversations(
   // The page, its visibility check (compiled from visibleInboxWhere) and the caller's selection
   // with every relation: one statement (src/db/read-sql.ts).
   // A view's filter and the given one both apply (src/services/views.ts).
-  const where = args.viewFilter ? { AND: [conversationFilterWhere(ctx, args.filter ?? {}), conversationFilterWhere(ctx, args.viewFilter)] } : conversationFilterWhere(ctx, args.filter ?? {});
+  // A view and a filter both apply; a status either names counts for both, so a view of SPAM or
+  // TRASH is not emptied by the default exclusion of the filter that names none.
+  const f = args.filter ?? {};
+  const where = args.viewFilter
+    ? { AND: [conversationFilterWhere(ctx, { ...f, status: f.status ?? args.viewFilter.status }), conversationFilterWhere(ctx, args.viewFilter)] }
+    : conversationFilterWhere(ctx, f);
   const term = searchTerm(args.search);
   const extra = (a: string) => {
     const t = Prisma.raw(`"${a}"`);
